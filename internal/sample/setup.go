@@ -1,0 +1,4 @@
+package sample
+
+// registerSetup adds this file's routes to the sample plugin.
+func (p *Plugin) registerSetup() {}
