@@ -1,8 +1,706 @@
 package cmd
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
-type devOptions struct{}
+	"github.com/spf13/cobra"
 
-// Not built yet: returns nil so that the command is not registered.
-func newCmdDev(f *Factory, runF func(*devOptions) error) *cobra.Command { return nil }
+	"github.com/envoy-plugin/envoy-plugin/internal/creds"
+	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+	"github.com/envoy-plugin/envoy-plugin/internal/output"
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
+	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
+)
+
+// DefaultDevPort is the simulator's fixed default port: stable, so that
+// ENVOY_BASE_URL in .env stays valid, and away from the ports dev servers
+// usually take (3000, 4200, 5000, 5173, 8000, 8080...).
+const DefaultDevPort = 4848
+
+type devOptions struct {
+	Port         int
+	Listen       string
+	WriteEnv     bool
+	NoWriteEnv   bool
+	InstallID    string
+	PluginID     string
+	Config       map[string]any
+	Reset        bool
+	TokenTTL     time.Duration
+	JSON         bool
+	Then         string
+	ReadyTimeout time.Duration
+	StopTimeout  time.Duration
+	// Command is the plugin's start command (after --).
+	Command []string
+}
+
+func newCmdDev(f *Factory, runF func(*devOptions) error) *cobra.Command {
+	opts := &devOptions{}
+	var configPairs []string
+	c := &cobra.Command{
+		Use:   "dev [flags] [-- <plugin start command>...]",
+		Short: "Play the Envoy API that plugins call (token, jobs, storage, config)",
+		Long: `Start a local Envoy plugin API on 127.0.0.1 so that a plugin built on
+Envoy's SDK runs unchanged: its middleware logs in at ENVOY_BASE_URL, and
+job.attach/complete, storage and install config calls all land here. A live
+log of everything the plugin does against the API is printed on stderr
+(--json: NDJSON on stdout); password attachments are masked in the text log.
+
+The simulated install (plugin id, install id, config, storage, jobs and the
+issued tokens) persists in .envoy-plugin/state.json (added to .gitignore);
+--reset starts clean. While dev runs, .envoy-plugin/dev.json tells other
+commands (send-event, jobs, storage, config) where to find it.
+
+After --, the plugin's start command is run with ENVOY_BASE_URL,
+ENVOY_CLIENT_ID, ENVOY_CLIENT_SECRET and PORT (from plugin.base_url) in its
+environment; its output is prefixed with [plugin]. dev waits until it
+accepts connections, forwards Ctrl-C and stops its whole process group; if
+the plugin exits, dev exits with its code. --then runs a shell command once
+everything is ready, then stops everything and exits with that command's
+status: the shape of a CI check.
+
+The token endpoint accepts the project's credentials (flags > environment >
+env file, as every command reads them), in Basic auth and in the body, as
+Envoy's SDK sends them.`,
+		Example: `  # the API only; start the plugin yourself with ENVOY_BASE_URL from .env
+  $ envoy-plugin dev --write-env
+
+  # start the plugin too, and keep both running
+  $ envoy-plugin dev -- npm start
+
+  # CI: run a check once both are up, exit with its status
+  $ envoy-plugin dev --then 'envoy-plugin send-event entry_sign_in --expect done' -- node index.js
+
+  # seed the install and make tokens expire quickly (tests the SDK's re-login)
+  $ envoy-plugin dev --config HELLO=hi --token-ttl 11m -- npm start`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if dash := c.ArgsLenAtDash(); len(args) > 0 && dash != 0 {
+				return usageErrorf("unexpected argument %q: put the plugin's start command after --, e.g. envoy-plugin dev -- npm start", args[0])
+			}
+			opts.Command = args
+			if err := mutuallyExclusive("--write-env and --no-write-env cannot be used together", opts.WriteEnv, opts.NoWriteEnv); err != nil {
+				return err
+			}
+			if opts.Port < 0 || opts.Port > 65535 {
+				return usageErrorf("--port %d is not a TCP port (0-65535)", opts.Port)
+			}
+			if opts.Listen != "" {
+				if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+					return usageErrorf("--listen %q is not ADDR:PORT (e.g. 127.0.0.1:4848)", opts.Listen)
+				}
+			}
+			if opts.TokenTTL < time.Second {
+				return usageErrorf("--token-ttl must be at least 1s (Envoy's SDK logs in again when a token is within 10 minutes of expiry)")
+			}
+			cfg, err := parseConfigPairs(configPairs, "--config")
+			if err != nil {
+				return err
+			}
+			opts.Config = cfg
+			if runF != nil {
+				return runF(opts)
+			}
+			return devRun(f, opts)
+		},
+	}
+	fl := c.Flags()
+	fl.IntVar(&opts.Port, "port", DefaultDevPort, "port on 127.0.0.1 (0 picks a free one)")
+	fl.StringVar(&opts.Listen, "listen", "", "ADDR:PORT to listen on; wins over --port")
+	fl.BoolVar(&opts.WriteEnv, "write-env", false, "write ENVOY_BASE_URL into the env file without asking")
+	fl.BoolVar(&opts.NoWriteEnv, "no-write-env", false, "never write ENVOY_BASE_URL into the env file")
+	fl.StringVar(&opts.InstallID, "install-id", "", "the simulated install's id (default: generated once and kept)")
+	fl.StringVar(&opts.PluginID, "plugin-id", "", "the simulated plugin's id (default: generated once and kept)")
+	fl.StringArrayVar(&configPairs, "config", nil, "seed the install config: KEY=VALUE (VALUE is JSON when it parses, else a string; null deletes); repeatable")
+	fl.BoolVar(&opts.Reset, "reset", false, "start from a clean state: new ids, no config, storage, jobs or tokens")
+	fl.DurationVar(&opts.TokenTTL, "token-ttl", api.DefaultTokenTTL, "lifetime of issued tokens (expires_in)")
+	fl.BoolVar(&opts.JSON, "json", false, "stream the live log as NDJSON on stdout")
+	fl.StringVar(&opts.Then, "then", "", "shell command to run once the simulator (and plugin) are ready; dev then stops and exits with its status")
+	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long to wait for the plugin to accept connections")
+	fl.DurationVar(&opts.StopTimeout, "stop-timeout", 5*time.Second, "how long the plugin gets to stop after Ctrl-C before it is killed")
+	return c
+}
+
+// parseConfigPairs reads KEY=VALUE pairs: VALUE is JSON when it parses as
+// JSON (42, true, null, {"a":1}, "quoted"), else the string as given. flag
+// names where they came from in errors ("" for arguments).
+func parseConfigPairs(pairs []string, flag string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, usageErrorf("%s is not KEY=VALUE", strings.TrimSpace(flag+" "+strconv.Quote(p)))
+		}
+		out[k] = parseValue(v)
+	}
+	return out, nil
+}
+
+// parseValue is JSON when v parses as one JSON value, else the string v.
+func parseValue(v string) any {
+	dec := jsonDecoder([]byte(v))
+	var x any
+	if err := dec.Decode(&x); err == nil && !dec.More() {
+		return x
+	}
+	return v
+}
+
+// devLog writes the live log and every other line dev prints, one writer at
+// a time.
+type devLog struct {
+	mu   sync.Mutex
+	io   *iostreams.IOStreams
+	json bool
+}
+
+func (l *devLog) event(e api.Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.json {
+		_ = output.WriteJSON(l.io.Out, e, false)
+		return
+	}
+	_ = e.WriteText(l.io.ErrOut, l.io.ColorScheme())
+}
+
+func (l *devLog) infof(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.io.ErrOut, format+"\n", a...)
+}
+
+func (l *devLog) warnf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs := l.io.ColorScheme()
+	fmt.Fprintf(l.io.ErrOut, "%s %s\n", cs.WarningIcon(), fmt.Sprintf(format, a...))
+}
+
+// lockedWriter serialises writes to w with the log's lock.
+type lockedWriter struct {
+	l *devLog
+	w io.Writer
+}
+
+func (lw lockedWriter) Write(p []byte) (int, error) {
+	lw.l.mu.Lock()
+	defer lw.l.mu.Unlock()
+	return lw.w.Write(p)
+}
+
+// prefixWriter writes complete lines to the log with a prefix; Flush writes
+// what is left.
+type prefixWriter struct {
+	l      *devLog
+	prefix string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		p.emit(p.buf[:i])
+		p.buf = p.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+func (p *prefixWriter) emit(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	p.l.mu.Lock()
+	defer p.l.mu.Unlock()
+	fmt.Fprintf(p.l.io.ErrOut, "%s %s\n", p.l.io.ColorScheme().Gray(p.prefix), line)
+}
+
+func (p *prefixWriter) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.buf) > 0 {
+		p.emit(p.buf)
+		p.buf = nil
+	}
+}
+
+// pluginTarget is where the plugin listens, from plugin.base_url.
+type pluginTarget struct {
+	Port string // for PORT; "" when unknown
+	Addr string // host:port to wait for; "" when not local
+}
+
+func devPluginTarget(f *Factory, log *devLog) pluginTarget {
+	p, found, err := f.ManifestPath()
+	if err != nil || !found {
+		log.warnf("no manifest: PORT is not set for the plugin and dev does not wait for it to listen; run `envoy-plugin init` to create one")
+		return pluginTarget{}
+	}
+	m, err := f.Manifest()
+	if err != nil {
+		log.warnf("%s: %v; PORT is not set for the plugin", f.rel(p), err)
+		return pluginTarget{}
+	}
+	if m.Plugin.BaseURL == "" {
+		log.warnf("plugin.base_url is not set: PORT is not set for the plugin and dev does not wait for it to listen")
+		return pluginTarget{}
+	}
+	u, err := url.Parse(m.Plugin.BaseURL)
+	if err != nil || u.Host == "" {
+		log.warnf("plugin.base_url %q is not a URL: PORT is not set for the plugin", m.Plugin.BaseURL)
+		return pluginTarget{}
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	t := pluginTarget{Port: port}
+	if isLocalHost(u.Hostname()) {
+		t.Addr = net.JoinHostPort(u.Hostname(), port)
+	} else {
+		log.warnf("plugin.base_url %s is not on this machine (a tunnel?): PORT=%s is set, but dev does not wait for the plugin to listen", m.Plugin.BaseURL, port)
+	}
+	return t
+}
+
+func isLocalHost(h string) bool {
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
+
+func newAdminKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func devRun(f *Factory, opts *devOptions) error {
+	log := &devLog{io: f.IO, json: opts.JSON}
+	projectDir := f.ProjectDir()
+
+	if d, err := simstate.ReadDevInfo(projectDir); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		alive := simstate.Probe(ctx, d) == nil
+		cancel()
+		if alive {
+			return fmt.Errorf("a simulator already runs for this project at %s (pid %d); stop it first, or point the plugin at it", d.URL, d.PID)
+		}
+	}
+
+	cr, err := f.Credentials("", "")
+	if err != nil {
+		return err
+	}
+	if cr.ClientID == "" {
+		return fmt.Errorf("%s is not set (looked in the environment and in %s); run `envoy-plugin creds generate` to create credentials", creds.EnvClientID, f.EnvFile())
+	}
+
+	statePath := simstate.StatePath(projectDir)
+	db, err := api.Open(statePath, api.OpenOptions{Create: true, Reset: opts.Reset})
+	if err != nil {
+		return err
+	}
+	if added, tracked, err := creds.EnsureGitignored(projectDir, simstate.Dir+"/"); err != nil {
+		log.warnf("could not add %s/ to .gitignore: %v", simstate.Dir, err)
+	} else {
+		if added {
+			log.infof("added %s/ to .gitignore", simstate.Dir)
+		}
+		if tracked {
+			log.warnf("%s/ is tracked by git: run `git rm -r --cached %s` so that tokens and state are not committed", simstate.Dir, simstate.Dir)
+		}
+	}
+	if err := db.SetIDs(opts.PluginID, opts.InstallID); err != nil {
+		return err
+	}
+	if err := db.SetTokenTTL(opts.TokenTTL); err != nil {
+		return err
+	}
+	if len(opts.Config) > 0 {
+		if _, err := db.MergeConfig("", opts.Config); err != nil {
+			return err
+		}
+	}
+
+	addr := opts.Listen
+	if addr == "" {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if isAddrInUse(err) {
+			return fmt.Errorf("%s is already in use (another envoy-plugin dev?); choose another port with --port or --listen", addr)
+		}
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	baseURL := listenURL(ln.Addr())
+
+	ctx, stop := signal.NotifyContext(context.Background(), devSignals()...)
+	defer stop()
+
+	adminKey := newAdminKey()
+	srv := &http.Server{
+		Handler: api.New(api.Options{
+			DB: db, ClientID: cr.ClientID, ClientSecret: cr.ClientSecret,
+			ClientIDSource: f.rel(cr.ClientIDSource), ClientSecretSource: f.rel(cr.ClientSecretSource),
+			AdminKey: adminKey, PID: os.Getpid(), Version: f.Build.Version, Log: log.event,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	defer func() {
+		_ = simstate.RemoveDevInfo(projectDir, os.Getpid())
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		log.event(api.Event{Kind: api.KindStopped, Message: "simulator stopped"})
+	}()
+	if err := simstate.WriteDevInfo(projectDir, simstate.DevInfo{
+		URL: baseURL, PID: os.Getpid(), AdminKey: adminKey, StateFile: statePath,
+		StartedAt: f.Now().UTC().Format(time.RFC3339),
+	}); err != nil {
+		return fmt.Errorf("writing %s: %w", simstate.DevInfoPath(projectDir), err)
+	}
+	in := db.Install()
+	log.event(api.Event{Kind: api.KindReady, URL: baseURL, InstallID: in.InstallID, PID: os.Getpid()})
+	log.infof("ENVOY_BASE_URL=%s", baseURL)
+	if err := devEnvFile(f, log, opts, baseURL, len(opts.Command) > 0); err != nil {
+		return err
+	}
+
+	env := append(os.Environ(),
+		creds.EnvBaseURL+"="+baseURL,
+		creds.EnvClientID+"="+cr.ClientID,
+		creds.EnvClientSecret+"="+cr.ClientSecret,
+	)
+
+	var plugin *devProcess
+	if len(opts.Command) > 0 {
+		target := devPluginTarget(f, log)
+		penv := env
+		if target.Port != "" {
+			penv = append(penv, "PORT="+target.Port)
+		}
+		plugin, err = startDevProcess(opts.Command, penv, projectDir, log)
+		if err != nil {
+			return err
+		}
+		log.event(api.Event{Kind: api.KindPlugin, Message: fmt.Sprintf("started %s (pid %d)", strings.Join(opts.Command, " "), plugin.cmd.Process.Pid), PID: plugin.cmd.Process.Pid})
+		if target.Addr != "" {
+			switch err := waitListening(ctx, target.Addr, opts.ReadyTimeout, plugin.done); {
+			case errors.Is(err, errPluginExited):
+				return pluginExited(log, plugin)
+			case errors.Is(err, context.Canceled):
+				plugin.stop(opts.StopTimeout)
+				return nil
+			case err != nil:
+				plugin.stop(opts.StopTimeout)
+				return fmt.Errorf("the plugin did not accept connections on %s within %s; does it listen on $PORT (%s)? raise --ready-timeout if it starts slowly", target.Addr, opts.ReadyTimeout, target.Port)
+			}
+			log.event(api.Event{Kind: api.KindPlugin, Message: "plugin accepts connections on " + target.Addr})
+		}
+	}
+
+	if opts.Then != "" {
+		code, err := runThen(ctx, opts, env, projectDir, log)
+		if plugin != nil {
+			select {
+			case <-plugin.done:
+				// It exited on its own while the command ran.
+				log.event(pluginExitEvent(plugin))
+			default:
+				plugin.stop(opts.StopTimeout)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return &ExitError{Code: code, Err: fmt.Errorf("--then command exited with status %d", code)}
+		}
+		return nil
+	}
+
+	var pluginDone <-chan struct{}
+	if plugin != nil {
+		pluginDone = plugin.done
+	}
+	select {
+	case <-ctx.Done():
+		stop()
+		if plugin != nil {
+			log.infof("stopping the plugin…")
+			plugin.stop(opts.StopTimeout)
+		}
+		return nil
+	case <-pluginDone:
+		return pluginExited(log, plugin)
+	case err := <-serveErr:
+		if plugin != nil {
+			plugin.stop(opts.StopTimeout)
+		}
+		return fmt.Errorf("the simulator stopped: %w", err)
+	}
+}
+
+// listenURL is the base URL for a listener: an unspecified address
+// (0.0.0.0, ::) is reached through the loopback address.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// envWriteDecision says whether to write ENVOY_BASE_URL into the env file.
+type envWriteDecision int
+
+const (
+	envSkip   envWriteDecision = iota // leave it, and say how to write it
+	envWrite                          // write it
+	envAsk                            // ask on the terminal
+	envAlways                         // nothing to do: already there
+)
+
+func decideEnvWrite(current string, has bool, url string, writeEnv, noWriteEnv, canPrompt bool) envWriteDecision {
+	switch {
+	case has && current == url:
+		return envAlways
+	case writeEnv:
+		return envWrite
+	case noWriteEnv:
+		return envSkip
+	case canPrompt:
+		return envAsk
+	}
+	return envSkip
+}
+
+// devEnvFile writes ENVOY_BASE_URL into the env file when it is missing or
+// different: with --write-env, or after asking on a terminal.
+func devEnvFile(f *Factory, log *devLog, opts *devOptions, baseURL string, startsPlugin bool) error {
+	envFile := f.EnvFile()
+	shown := f.rel(envFile)
+	current, has := "", false
+	if data, err := os.ReadFile(envFile); err == nil {
+		ef, _ := creds.ParseEnv(data)
+		if e, ok := ef.Lookup(creds.EnvBaseURL); ok {
+			current, has = e.Value, true
+		}
+	}
+	if v := f.Getenv(creds.EnvBaseURL); v != "" && v != baseURL {
+		log.warnf("%s is set in the environment to %s: a plugin started from this shell calls that, not this simulator", creds.EnvBaseURL, v)
+	}
+	state := fmt.Sprintf("%s has no %s", shown, creds.EnvBaseURL)
+	if has {
+		state = fmt.Sprintf("%s in %s is %s", creds.EnvBaseURL, shown, current)
+	}
+	write := false
+	switch decideEnvWrite(current, has, baseURL, opts.WriteEnv, opts.NoWriteEnv, f.IO.CanPrompt()) {
+	case envAlways:
+		return nil
+	case envWrite:
+		write = true
+	case envAsk:
+		log.mu.Lock()
+		ok, err := f.Prompter.Confirm(fmt.Sprintf("%s; write %s=%s there?", state, creds.EnvBaseURL, baseURL), true)
+		log.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		write = ok
+	case envSkip:
+		if opts.NoWriteEnv {
+			return nil
+		}
+		how := "run with --write-env to write it"
+		if startsPlugin {
+			how = "the plugin started here gets it in its environment; --write-env also writes it there"
+		}
+		log.infof("%s; %s", state, how)
+		return nil
+	}
+	if !write {
+		return nil
+	}
+	if _, err := creds.SetVars(envFile, map[string]string{creds.EnvBaseURL: baseURL}); err != nil {
+		return fmt.Errorf("writing %s to %s: %w", creds.EnvBaseURL, shown, err)
+	}
+	log.infof("%s wrote %s=%s to %s", f.IO.ColorScheme().SuccessIcon(), creds.EnvBaseURL, baseURL, shown)
+	return nil
+}
+
+// devProcess is a child process dev started in its own process group.
+type devProcess struct {
+	cmd      *exec.Cmd
+	done     chan struct{} // closed when it exited
+	exitCode int
+	waitErr  error
+	outs     []*prefixWriter
+	stopping bool
+	mu       sync.Mutex
+}
+
+func startDevProcess(argv []string, env []string, dir string, log *devLog) (*devProcess, error) {
+	c := exec.Command(argv[0], argv[1:]...)
+	c.Env = env
+	c.Dir = dir
+	out := &prefixWriter{l: log, prefix: "[plugin]"}
+	errOut := &prefixWriter{l: log, prefix: "[plugin]"}
+	c.Stdout, c.Stderr = out, errOut
+	c.WaitDelay = 2 * time.Second
+	setProcessGroup(c)
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("starting the plugin (%s): %w", strings.Join(argv, " "), err)
+	}
+	p := &devProcess{cmd: c, done: make(chan struct{}), outs: []*prefixWriter{out, errOut}}
+	go func() {
+		p.waitErr = c.Wait()
+		for _, w := range p.outs {
+			w.Flush()
+		}
+		p.exitCode = exitCodeOf(c.ProcessState)
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop forwards an interrupt to the process group and kills it after
+// timeout.
+func (p *devProcess) stop(timeout time.Duration) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
+	_ = interruptProcess(p.cmd)
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		_ = killProcess(p.cmd)
+		<-p.done
+	}
+}
+
+var errPluginExited = errors.New("the plugin exited")
+
+// waitListening polls addr until it accepts a TCP connection.
+func waitListening(ctx context.Context, addr string, timeout time.Duration, exited <-chan struct{}) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 250*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			return errPluginExited
+		case <-ctx.Done():
+			return context.Canceled
+		case <-deadline.C:
+			return context.DeadlineExceeded
+		case <-tick.C:
+		}
+	}
+}
+
+func pluginExitEvent(p *devProcess) api.Event {
+	code := p.exitCode
+	return api.Event{Kind: api.KindPlugin, Message: fmt.Sprintf("plugin exited with code %d", code), ExitCode: &code, PID: p.cmd.Process.Pid}
+}
+
+// pluginExited reports that the plugin stopped on its own and exits with
+// its code.
+func pluginExited(log *devLog, p *devProcess) error {
+	log.event(pluginExitEvent(p))
+	if p.exitCode == 0 {
+		return nil
+	}
+	return &ExitError{Code: p.exitCode, Err: fmt.Errorf("the plugin exited with code %d", p.exitCode)}
+}
+
+// runThen runs the --then command through the shell with the plugin's
+// environment and returns its exit status.
+func runThen(ctx context.Context, opts *devOptions, env []string, dir string, log *devLog) (int, error) {
+	shell, args := shellCommand(opts.Then)
+	c := exec.Command(shell, args...)
+	c.Env = env
+	c.Dir = dir
+	out := log.io.Out
+	if opts.JSON {
+		out = log.io.ErrOut // stdout carries the NDJSON log
+	}
+	c.Stdout = lockedWriter{l: log, w: out}
+	c.Stderr = lockedWriter{l: log, w: log.io.ErrOut}
+	c.WaitDelay = 2 * time.Second
+	setProcessGroup(c)
+	log.event(api.Event{Kind: api.KindPlugin, Message: "running --then: " + opts.Then})
+	if err := c.Start(); err != nil {
+		return 0, fmt.Errorf("starting --then %q: %w", opts.Then, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = interruptProcess(c)
+			select {
+			case <-done:
+			case <-time.After(opts.StopTimeout):
+				_ = killProcess(c)
+			}
+		case <-done:
+		}
+	}()
+	_ = c.Wait()
+	close(done)
+	if ctx.Err() != nil {
+		return ExitCancelled, nil
+	}
+	return exitCodeOf(c.ProcessState), nil
+}

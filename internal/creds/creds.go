@@ -2,7 +2,7 @@ package creds
 
 import (
 	"fmt"
-	"os"
+	"strings"
 )
 
 // Names of the variables the platform and Envoy's SDK use.
@@ -14,8 +14,9 @@ const (
 
 // Credentials are the plugin's client credentials and where each was read.
 type Credentials struct {
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
+	ClientID string `json:"client_id"`
+	// ClientSecret is never marshalled: print it only on request (Mask).
+	ClientSecret string `json:"-"`
 	BaseURL      string `json:"base_url,omitempty"`
 
 	// Sources say where each value came from: "flag", "environment" or the
@@ -23,17 +24,21 @@ type Credentials struct {
 	ClientIDSource     string `json:"client_id_source"`
 	ClientSecretSource string `json:"client_secret_source"`
 	BaseURLSource      string `json:"base_url_source,omitempty"`
+
+	// Files are the env files read, lowest priority first.
+	Files []string `json:"env_files"`
+	// NodeEnv is the NODE_ENV used to pick dotenv-flow's files.
+	NodeEnv string `json:"node_env"`
 }
 
-// LoadOptions tell Load where to look. Flag values win over the process
-// environment, which wins over the env file.
-type LoadOptions struct {
-	EnvFile      string
-	ClientID     string // from a flag, if any
-	ClientSecret string // from a flag, if any
-	// LookupEnv defaults to os.LookupEnv.
-	LookupEnv func(string) (string, bool)
+// String never shows the secret, so that %v and %+v are safe in logs.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{client_id:%s (%s) client_secret:%s (%s) base_url:%s (%s)}",
+		c.ClientID, c.ClientIDSource, Mask(c.ClientSecret), c.ClientSecretSource, c.BaseURL, c.BaseURLSource)
 }
+
+// GoString keeps %#v from printing the secret too.
+func (c Credentials) GoString() string { return "creds.Credentials" + c.String() }
 
 // Warning is a non-fatal problem found while reading env files.
 type Warning struct {
@@ -53,45 +58,35 @@ func (w Warning) String() string {
 type MissingError struct {
 	EnvFile string
 	Key     string
+	// Looked lists every env file read (EnvFile plus dotenv-flow's files
+	// that exist); empty means just EnvFile.
+	Looked []string
 }
 
 func (e *MissingError) Error() string {
-	return fmt.Sprintf("%s is not set (looked in flags, the environment and %s); run `envoy-plugin creds generate` to create credentials", e.Key, e.EnvFile)
-}
-
-// Load reads the credentials: flags > process environment > env file.
-// A secret is required; a missing one is a *MissingError.
-// (Placeholder implementation: environment and flags only; the env-file
-// reader replaces it.)
-func Load(opts LoadOptions) (*Credentials, []Warning, error) {
-	lookup := opts.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	c := &Credentials{}
-	pick := func(flag, key string, val, src *string) {
-		if flag != "" {
-			*val, *src = flag, "flag"
-			return
+	files := displayPath(e.EnvFile)
+	if len(e.Looked) > 1 {
+		shown := make([]string, len(e.Looked))
+		for i, f := range e.Looked {
+			shown[i] = displayPath(f)
 		}
-		if v, ok := lookup(key); ok && v != "" {
-			*val, *src = v, "environment"
-		}
+		files = strings.Join(shown, ", ")
 	}
-	pick(opts.ClientID, EnvClientID, &c.ClientID, &c.ClientIDSource)
-	pick(opts.ClientSecret, EnvClientSecret, &c.ClientSecret, &c.ClientSecretSource)
-	pick("", EnvBaseURL, &c.BaseURL, &c.BaseURLSource)
-	if c.ClientSecret == "" {
-		return nil, nil, &MissingError{EnvFile: opts.EnvFile, Key: EnvClientSecret}
-	}
-	return c, nil, nil
+	return fmt.Sprintf("%s is not set (looked in the environment and in %s); run `envoy-plugin creds generate` to create credentials", e.Key, files)
 }
 
 // Mask shows the first and last four characters of a secret: abcd…wxyz.
+// Shorter secrets show less (two and two below 24 characters, nothing
+// below 12), so that a mask never gives most of a secret away.
 func Mask(secret string) string {
 	r := []rune(secret)
-	if len(r) <= 8 {
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) < 12:
 		return "…"
+	case len(r) < 24:
+		return string(r[:2]) + "…" + string(r[len(r)-2:])
 	}
 	return string(r[:4]) + "…" + string(r[len(r)-4:])
 }

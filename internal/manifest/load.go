@@ -1,8 +1,11 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -86,12 +89,65 @@ func Load(path string) (*Manifest, []Finding, error) {
 }
 
 // Parse decodes and validates data read from path. It never panics, and
-// returns every finding it can.
-func Parse(path string, data []byte) (*Manifest, []Finding) {
-	var m Manifest
-	if _, err := toml.Decode(string(data), &m); err != nil {
-		return nil, []Finding{{File: path, Severity: SevError, Message: err.Error()}}
+// returns every finding it can, sorted by position. The manifest is nil
+// when data is not valid TOML; otherwise it holds what could be decoded,
+// even when there are errors.
+func Parse(path string, data []byte) (m *Manifest, findings []Finding) {
+	defer func() {
+		if r := recover(); r != nil {
+			m = nil
+			findings = []Finding{{File: path, Severity: SevError, Message: fmt.Sprintf("internal error while reading the manifest: %v", r),
+				Hint: "please report this bug at https://github.com/envoy-plugin/envoy-plugin/issues with the manifest"}}
+		}
+	}()
+	var tree map[string]any
+	if _, err := toml.Decode(string(data), &tree); err != nil {
+		return nil, []Finding{syntaxFinding(path, err)}
 	}
-	m.Path = path
-	return &m, nil
+	pos := scanPositions(data)
+	d := &decoder{file: path, pos: pos, present: map[string]bool{}, bad: map[string]bool{}}
+	m = &Manifest{Path: path, pos: pos}
+	d.decodeTable("", tree, reflect.ValueOf(m).Elem())
+	c := &checker{decoder: d, m: m}
+	c.run()
+	SortFindings(d.findings)
+	return m, d.findings
+}
+
+// syntaxFinding turns a TOML syntax error into a finding with its position.
+func syntaxFinding(path string, err error) Finding {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return Finding{File: path, Severity: SevError, Message: err.Error(), Hint: "check the TOML syntax (https://toml.io)"}
+	}
+	hint := "this is not valid TOML; see https://toml.io/en/v1.0.0"
+	switch {
+	case strings.Contains(pe.Message, "invalid escape"):
+		hint = `write \\ for a backslash, or use a 'literal string' in single quotes`
+	case strings.Contains(pe.Message, "already been defined"), strings.Contains(pe.Message, "already created"):
+		hint = "each key and table may be defined only once; use [[...]] for a list of tables"
+	case strings.Contains(pe.Message, "newline"):
+		hint = `close the string on the same line, or use """ for text over several lines`
+	}
+	return Finding{File: path, Line: pe.Position.Line, Col: pe.Position.Col, Severity: SevError, Key: pe.LastKey,
+		Message: "TOML syntax: " + pe.Message, Hint: hint}
+}
+
+// SortFindings orders findings by position (stable, so that findings at
+// the same place keep the order they were found in).
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Line != fs[j].Line {
+			return fs[i].Line < fs[j].Line
+		}
+		return fs[i].Col < fs[j].Col
+	})
+}
+
+// Pos returns the line and column of the value of key (a path such as
+// "plugin.live" or "steps[1].title"), or of the closest table that holds
+// it; 1:1 when unknown.
+func (m *Manifest) Pos(key string) (line, col int) {
+	p := m.pos.valPos(key)
+	return p.Line, p.Col
 }

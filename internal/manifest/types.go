@@ -19,6 +19,10 @@ type Manifest struct {
 
 	// Path is the file the manifest was read from (not a TOML key).
 	Path string `toml:"-" json:"-"`
+
+	// pos knows where each key is in the source (nil when the manifest
+	// was not parsed from a file).
+	pos *positions
 }
 
 // Plugin is the [plugin] table.

@@ -62,10 +62,26 @@ func (p *HuhPrompter) Input(title, description, def string, validate func(string
 		f = f.Description(description)
 	}
 	if validate != nil {
-		f = f.Validate(validate)
+		// Accessible mode hands the raw line to the validator: an empty
+		// answer means "keep the default", so validate that instead.
+		f = f.Validate(func(s string) error {
+			if s == "" && def != "" {
+				s = def
+			}
+			return validate(s)
+		})
 	}
 	if err := p.run(f); err != nil {
 		return "", err
+	}
+	if v == "" {
+		v = def
+	}
+	// When input ends early huh may return an unvalidated value.
+	if validate != nil {
+		if err := validate(v); err != nil {
+			return "", err
+		}
 	}
 	return v, nil
 }

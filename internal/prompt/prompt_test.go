@@ -2,6 +2,7 @@ package prompt
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -55,5 +56,35 @@ func TestSelectAccessible(t *testing.T) {
 	}
 	if got != "oauth2" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestInputValidatedDefaultAccepted(t *testing.T) {
+	p, _ := accessible("\n")
+	nonEmpty := func(s string) error {
+		if s == "" {
+			return errors.New("required")
+		}
+		return nil
+	}
+	got, err := p.Input("Name", "", "Hello World", nonEmpty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "Hello World" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestInputEndOfInputRevalidates(t *testing.T) {
+	p, _ := accessible("")
+	nonEmpty := func(s string) error {
+		if s == "" {
+			return errors.New("required")
+		}
+		return nil
+	}
+	if _, err := p.Input("Name", "", "", nonEmpty); err == nil {
+		t.Fatal("want an error when input ends without a valid answer")
 	}
 }

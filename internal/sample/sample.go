@@ -37,8 +37,9 @@ func New(o Options) *Plugin {
 
 func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
 
-// maxBody is the SDK's JSON body limit (body-parser's default, 100 kB).
-const maxBody = 100 * 1000
+// maxBody is the SDK's JSON body limit: body-parser's default "100kb", which
+// the bytes package reads as 100 * 1024 bytes.
+const maxBody = 100 * 1024
 
 // Request is a verified Envoy request.
 type Request struct {

@@ -7,36 +7,26 @@ package simstate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
 )
 
 // ErrNoSimulator means that no simulator is running for the project.
 var ErrNoSimulator = errors.New("no envoy-plugin dev simulator is running")
 
 // Install is the simulated install.
-type Install struct {
-	PluginID  string         `json:"plugin_id"`
-	InstallID string         `json:"install_id"`
-	Config    map[string]any `json:"config"`
-}
+type Install = api.Install
 
 // JobUpdate is one PATCH the plugin made to a job.
-type JobUpdate struct {
-	Status        string           `json:"status,omitempty"`
-	StatusMessage string           `json:"status_message,omitempty"`
-	FailureReason string           `json:"failure_reason,omitempty"`
-	Attachments   []map[string]any `json:"attachments"`
-	At            string           `json:"at"`
-}
+type JobUpdate = api.JobUpdate
 
-// Job is a job registered by send-event, with the plugin's updates.
-type Job struct {
-	ID        string      `json:"id"`
-	Event     string      `json:"event"`
-	InstallID string      `json:"install_id"`
-	Status    string      `json:"status"` // queued, ongoing, done, ignored, failed
-	History   []JobUpdate `json:"history"`
-}
+// Job is a job registered by send-event, with the plugin's updates
+// (Status: queued, ongoing, done, ignored, failed).
+type Job = api.Job
 
 // Store is the simulated install as other commands see it.
 type Store interface {
@@ -54,11 +44,61 @@ type Store interface {
 	IssueToken(ctx context.Context) (token string, expiresIn int, err error)
 }
 
+// Inspector is a Store with what the jobs, storage and config commands
+// need besides. Every Store that Open returns is also an Inspector.
+type Inspector interface {
+	Store
+	// Jobs lists every job, oldest first.
+	Jobs(ctx context.Context) ([]Job, error)
+	// SetJobStatus sets a job's status from outside the plugin (e.g.
+	// "ongoing" after a 202 answer).
+	SetJobStatus(ctx context.Context, id, status string) (*Job, error)
+	// Storage runs storage commands on the install's storage (or the
+	// global one) and returns one raw JSON result per command: an item
+	// {key, value}, a list of items, or null.
+	Storage(ctx context.Context, req api.AdminStorageRequest) ([]json.RawMessage, error)
+	// Where says where the state lives: the simulator's URL or the state
+	// file's path.
+	Where() string
+}
+
+// Dir is the project-local folder of the simulator's files.
+const Dir = ".envoy-plugin"
+
+// StatePath is the state file of the project in projectDir.
+func StatePath(projectDir string) string { return filepath.Join(projectDir, Dir, "state.json") }
+
+// DevInfoPath is the file a running simulator announces itself in.
+func DevInfoPath(projectDir string) string { return filepath.Join(projectDir, Dir, "dev.json") }
+
 // Open returns the project's simulated install: the running simulator if
 // .envoy-plugin/dev.json names one that answers, else the state file. It
-// returns ErrNoSimulator when neither exists and create is false.
-//
-// Placeholder until the dev issue lands: there is no simulator yet.
+// returns ErrNoSimulator when neither exists and create is false; with
+// create it makes a fresh state file.
 func Open(projectDir string, create bool) (Store, error) {
-	return nil, ErrNoSimulator
+	return OpenInspector(projectDir, create)
+}
+
+// OpenInspector is Open, typed for the commands that inspect the state.
+func OpenInspector(projectDir string, create bool) (Inspector, error) {
+	if d, err := ReadDevInfo(projectDir); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		defer cancel()
+		if err := Probe(ctx, d); err == nil {
+			return newHTTPStore(d), nil
+		}
+	}
+	path := StatePath(projectDir)
+	if _, err := os.Stat(path); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if !create {
+			return nil, ErrNoSimulator
+		}
+		if _, err := api.Open(path, api.OpenOptions{Create: true}); err != nil {
+			return nil, err
+		}
+	}
+	return &fileStore{path: path}, nil
 }

@@ -1,0 +1,55 @@
+//go:build windows
+
+package cmd
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+)
+
+// devSignals are the signals that stop `envoy-plugin dev`.
+func devSignals() []os.Signal { return []os.Signal{os.Interrupt} }
+
+// setProcessGroup starts c in a process group of its own (Ctrl-C in the
+// console then reaches dev only, which stops the plugin itself).
+func setProcessGroup(c *exec.Cmd) {
+	c.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+}
+
+// interruptProcess stops c and its children: Windows has no SIGINT to
+// send to another process group, so the tree is ended with taskkill.
+func interruptProcess(c *exec.Cmd) error { return killTree(c) }
+
+// killProcess ends c and its children.
+func killProcess(c *exec.Cmd) error { return killTree(c) }
+
+func killTree(c *exec.Cmd) error {
+	if c.Process == nil {
+		return nil
+	}
+	if err := exec.Command("taskkill", "/T", "/F", "/PID", strconv.Itoa(c.Process.Pid)).Run(); err != nil {
+		return c.Process.Kill()
+	}
+	return nil
+}
+
+// exitCodeOf is the process's exit status.
+func exitCodeOf(ps *os.ProcessState) int {
+	if ps == nil {
+		return 1
+	}
+	return ps.ExitCode()
+}
+
+// shellCommand runs script with the platform's shell.
+func shellCommand(script string) (string, []string) { return "cmd", []string{"/C", script} }
+
+// wsaeaddrinuse is Windows' "address already in use" socket error.
+const wsaeaddrinuse = syscall.Errno(10048)
+
+func isAddrInUse(err error) bool {
+	return errors.Is(err, wsaeaddrinuse) || errors.Is(err, syscall.EADDRINUSE)
+}

@@ -1,0 +1,552 @@
+package install
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
+	"github.com/envoy-plugin/envoy-plugin/internal/prompt"
+)
+
+// formStep asks (or reads) a form step's answers and saves them: through
+// the validation URL when there is one (its answer is what is saved), else
+// as they are under their keys.
+func (w *walker) formStep(ctx context.Context, i int, step *manifest.Step) (map[string]any, string, error) {
+	var prev map[string]any
+	for attempt := 1; ; attempt++ {
+		var answers map[string]any
+		var err error
+		if w.interactive() {
+			answers, err = w.askForm(ctx, step, prev)
+		} else {
+			answers, err = w.formAnswers(step)
+		}
+		if err != nil {
+			var se *StepError
+			if errors.As(err, &se) || errors.Is(err, prompt.ErrCancelled) || errors.Is(err, context.Canceled) {
+				return nil, "", err
+			}
+			return nil, "", &StepError{Number: i + 1, Title: step.Title, Reason: "input", Err: err}
+		}
+		if step.ValidationURL == "" {
+			return answers, "answers", nil
+		}
+		o, err := w.validate(ctx, step, answers)
+		if err != nil {
+			return nil, "", err
+		}
+		switch o.Result {
+		case Saved:
+			return o.Patch, "validation_url", nil
+		case Blocked:
+			if !w.interactive() {
+				return nil, "", blocked(i, step, o, "change the answers of this step in the answers file")
+			}
+			w.showBlocked(o)
+			if attempt >= maxAttempts {
+				return nil, "", blocked(i, step, o, fmt.Sprintf("gave up after %d attempts", attempt))
+			}
+			prev = answers
+			fmt.Fprintf(w.o.Log, "Change your answers and try again.\n")
+		default:
+			if !w.interactive() {
+				return nil, "", failure(i, step, o)
+			}
+			fmt.Fprintf(w.o.Log, "%s %s\n", w.o.CS.FailureIcon(), o.Describe())
+			again, err := w.o.Prompter.Confirm("The plugin failed. Try this step again?", false)
+			if err != nil {
+				return nil, "", err
+			}
+			if !again || attempt >= maxAttempts {
+				return nil, "", failure(i, step, o)
+			}
+			prev = answers
+		}
+	}
+}
+
+// prefill is the value a field starts with: the previous attempt's answer,
+// else the install's saved value, else the manifest's default.
+func (w *walker) prefill(f *manifest.Field, prev map[string]any) (any, bool) {
+	if v, ok := prev[f.Key]; ok {
+		return v, true
+	}
+	if v, ok := w.config[f.Key]; ok && v != nil {
+		return v, true
+	}
+	if f.Default != nil {
+		return f.Default, true
+	}
+	return nil, false
+}
+
+// formAnswers reads a form step's values from the answers file, checking
+// each against its field's type.
+func (w *walker) formAnswers(step *manifest.Step) (map[string]any, error) {
+	out := map[string]any{}
+	for fi := range step.Fields {
+		f := &step.Fields[fi]
+		switch f.Type {
+		case manifest.FieldInfo:
+			if f.Text != "" {
+				fmt.Fprintf(w.o.Log, "  %s\n", f.Text)
+			}
+			continue
+		case manifest.FieldLink:
+			fmt.Fprintf(w.o.Log, "  %s: %s\n", linkLabel(f), f.URL)
+			continue
+		}
+		if f.Key == "" {
+			continue
+		}
+		v, given := w.o.Answers.Values[f.Key]
+		if !given {
+			v, given = w.prefill(f, nil)
+		}
+		if !given {
+			switch {
+			case f.Type == manifest.FieldText && f.Required:
+				return nil, fmt.Errorf("%s is required: add %s = \"...\" to the answers file", f.Key, f.Key)
+			case f.Type == manifest.FieldCheckbox:
+				v = false
+			default:
+				continue
+			}
+		}
+		nv, err := checkValue(f, v)
+		if err != nil {
+			return nil, fmt.Errorf("answers file: %s: %w", f.Key, err)
+		}
+		out[f.Key] = nv
+	}
+	return out, nil
+}
+
+// checkValue checks an answer against a field's type.
+func checkValue(f *manifest.Field, v any) (any, error) {
+	switch f.Type {
+	case manifest.FieldText:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("a text field takes a string, got %s", typeName(v))
+		}
+		if f.Required && strings.TrimSpace(s) == "" {
+			return nil, fmt.Errorf("is required and empty")
+		}
+		return s, nil
+	case manifest.FieldCheckbox:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("a checkbox takes true or false, got %s", typeName(v))
+		}
+		return b, nil
+	case manifest.FieldSelect:
+		if !isScalarValue(v) {
+			return nil, fmt.Errorf("a select takes one option value (a string or a number), got %s", typeName(v))
+		}
+		return v, nil
+	case manifest.FieldResourceSelect:
+		if f.Multiple {
+			switch x := v.(type) {
+			case []any:
+				for _, e := range x {
+					if !isScalarValue(e) {
+						return nil, fmt.Errorf("a resource id is a string, got %s", typeName(e))
+					}
+				}
+				return x, nil
+			case []string:
+				out := make([]any, len(x))
+				for i, e := range x {
+					out[i] = e
+				}
+				return out, nil
+			default:
+				if isScalarValue(v) {
+					return []any{v}, nil
+				}
+			}
+			return nil, fmt.Errorf("a multiple resource_select takes an array of ids, got %s", typeName(v))
+		}
+		if !isScalarValue(v) {
+			return nil, fmt.Errorf("a resource_select takes one id, got %s", typeName(v))
+		}
+		return v, nil
+	case manifest.FieldMapping:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf(`a mapping takes a table of left value = right value, as in { visitor = "badge-blue" }, got %s`, typeName(v))
+		}
+		target := f.Target
+		out := map[string]any{}
+		for k, rv := range m {
+			if target != nil {
+				nv, err := checkValue(target, rv)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", k, err)
+				}
+				rv = nv
+			}
+			out[k] = rv
+		}
+		return out, nil
+	default:
+		return v, nil
+	}
+}
+
+func isScalarValue(v any) bool {
+	switch v.(type) {
+	case string, int64, int, float64, json.Number:
+		return true
+	}
+	return false
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int64, int, float64, json.Number:
+		return "a number"
+	case []any, []string:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+func linkLabel(f *manifest.Field) string {
+	if f.Label != "" {
+		return f.Label
+	}
+	return "Link"
+}
+
+func fieldTitle(f *manifest.Field) string {
+	t := f.Label
+	if t == "" {
+		t = f.Key
+	}
+	if f.Required {
+		t += " *"
+	}
+	return t
+}
+
+// askForm prompts for every field of a form step.
+func (w *walker) askForm(ctx context.Context, step *manifest.Step, prev map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	for fi := range step.Fields {
+		f := &step.Fields[fi]
+		switch f.Type {
+		case manifest.FieldInfo:
+			if f.Text != "" {
+				fmt.Fprintf(w.o.Log, "  %s\n", f.Text)
+			}
+			continue
+		case manifest.FieldLink:
+			fmt.Fprintf(w.o.Log, "  %s: %s\n", linkLabel(f), f.URL)
+			if w.o.OpenBrowser != nil && f.URL != "" {
+				open, err := w.o.Prompter.Confirm(fmt.Sprintf("Open %q in your browser?", linkLabel(f)), false)
+				if err != nil {
+					return nil, err
+				}
+				if open {
+					if err := w.o.OpenBrowser(f.URL); err != nil {
+						fmt.Fprintf(w.o.Log, "%s could not open a browser (%v)\n", w.o.CS.WarningIcon(), err)
+					}
+				}
+			}
+			continue
+		}
+		if f.Key == "" {
+			continue
+		}
+		def, _ := w.prefill(f, prev)
+		v, err := w.askField(ctx, f.Key, f, def, nil)
+		if err != nil {
+			return nil, err
+		}
+		out[f.Key] = v
+	}
+	return out, nil
+}
+
+// askField prompts for one field's value. parent is the left value when f
+// is the right side of a mapping.
+func (w *walker) askField(ctx context.Context, key string, f *manifest.Field, def any, parent any) (any, error) {
+	p := w.o.Prompter
+	switch f.Type {
+	case manifest.FieldText:
+		d, _ := def.(string)
+		validate := func(s string) error {
+			if f.Required && strings.TrimSpace(s) == "" {
+				return fmt.Errorf("%s is required", fieldTitle(f))
+			}
+			return nil
+		}
+		desc := ""
+		if f.Placeholder != "" {
+			desc = "e.g. " + f.Placeholder
+		}
+		for n := 0; ; n++ {
+			v, err := p.Input(fieldTitle(f), desc, d, validate)
+			if err != nil {
+				return nil, err
+			}
+			if validate(v) == nil {
+				return v, nil
+			}
+			if n >= maxAttempts {
+				return nil, fmt.Errorf("%s is required and was left empty", key)
+			}
+		}
+	case manifest.FieldCheckbox:
+		d, _ := def.(bool)
+		return p.Confirm(fieldTitle(f), d)
+	case manifest.FieldSelect:
+		return w.askSelect(ctx, key, f, def, parent)
+	case manifest.FieldResourceSelect:
+		return w.askResource(f, def)
+	case manifest.FieldMapping:
+		return w.askMapping(ctx, key, f, def)
+	default:
+		d := valueString(def)
+		return p.Input(fieldTitle(f), fmt.Sprintf("(%s field)", f.Type), d, nil)
+	}
+}
+
+// Values of the extra entries of a select prompt. They start with a NUL so
+// that no option value can collide with them.
+const (
+	choiceSearch = "\x00search"
+	choiceMore   = "\x00more"
+	choiceNone   = "\x00none"
+	choiceManual = "\x00manual"
+	choiceDone   = "\x00done"
+)
+
+// askSelect runs a select whose options come from the plugin's options URL:
+// the first page is loaded, then "Search…" sends a search term and "Load
+// more…" fetches the next page or cursor, as the dashboard's dropdown does
+// while typing and scrolling.
+func (w *walker) askSelect(ctx context.Context, key string, f *manifest.Field, def any, parent any) (any, error) {
+	v, _, err := w.selectFromLoader(ctx, key, f, def, parent, fieldTitle(f), false)
+	return v, err
+}
+
+// selectFromLoader is askSelect; with done, an extra "Done" entry ends a
+// mapping (reported as ok=false).
+func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.Field, def any, parent any, title string, done bool) (any, bool, error) {
+	p := w.o.Prompter
+	l, err := newOptionLoader(w.route, w.o.Manifest, key, f, parent)
+	if err != nil {
+		return nil, false, err
+	}
+	l.reset("")
+	var opts []Option
+	var loadErr error
+	load := func() {
+		page, err := l.next(ctx)
+		if err != nil {
+			loadErr = err
+			fmt.Fprintf(w.o.Log, "%s %v\n", w.o.CS.WarningIcon(), err)
+			l.more = false
+			return
+		}
+		loadErr = nil
+		opts = append(opts, page...)
+	}
+	load()
+	// A saved value that is not on the first page: ask the selected-values
+	// URL for its label, as the dashboard does.
+	var extra *Option
+	if def != nil && !containsValue(opts, def) {
+		if o, err := lookupSelected(ctx, w.route, w.o.Manifest, key, f, def); err == nil && o != nil {
+			extra = o
+		} else {
+			extra = &Option{Label: valueString(def), Value: def}
+		}
+	}
+	for n := 0; ; n++ {
+		var choices []prompt.Option
+		byValue := map[string]any{}
+		if extra != nil && !containsValue(opts, extra.Value) {
+			choices = append(choices, prompt.Option{Label: extra.Label, Value: extra.ValueString()})
+			byValue[extra.ValueString()] = extra.Value
+		}
+		for _, o := range opts {
+			if o.Disabled {
+				continue
+			}
+			if _, dup := byValue[o.ValueString()]; dup {
+				continue
+			}
+			choices = append(choices, prompt.Option{Label: o.Label, Value: o.ValueString()})
+			byValue[o.ValueString()] = o.Value
+		}
+		if done {
+			choices = append(choices, prompt.Option{Label: "Done", Value: choiceDone})
+		}
+		if l.searchable {
+			label := "Search…"
+			if l.search != "" {
+				label = fmt.Sprintf("Search… (now: %q)", l.search)
+			}
+			choices = append(choices, prompt.Option{Label: label, Value: choiceSearch})
+		}
+		if l.hasMore() {
+			choices = append(choices, prompt.Option{Label: "Load more…", Value: choiceMore})
+		}
+		if loadErr != nil || len(byValue) == 0 {
+			choices = append(choices, prompt.Option{Label: "Type a value…", Value: choiceManual})
+		}
+		if !done {
+			choices = append(choices, prompt.Option{Label: "(none)", Value: choiceNone})
+		}
+		d := valueString(def)
+		if done {
+			d = choiceDone
+		}
+		if _, ok := byValue[d]; !ok && !done {
+			d = ""
+			if len(byValue) == 0 {
+				d = choiceNone
+			}
+		}
+		v, err := p.Select(title, choices, d)
+		if err != nil {
+			return nil, false, err
+		}
+		if n >= 5*maxAttempts {
+			return nil, false, fmt.Errorf("%s: no option picked", key)
+		}
+		switch v {
+		case choiceDone:
+			return nil, false, nil
+		case choiceNone:
+			return nil, true, nil
+		case choiceSearch:
+			term, err := p.Input("Search "+fieldTitle(f), "sent to the options URL as search", l.search, nil)
+			if err != nil {
+				return nil, false, err
+			}
+			l.reset(term)
+			opts = nil
+			load()
+		case choiceMore:
+			load()
+		case choiceManual:
+			s, err := p.Input(fieldTitle(f)+": value", "saved as typed", valueString(def), nil)
+			if err != nil {
+				return nil, false, err
+			}
+			return s, true, nil
+		default:
+			return byValue[v], true, nil
+		}
+	}
+}
+
+func containsValue(opts []Option, v any) bool {
+	s := valueString(v)
+	for _, o := range opts {
+		if o.ValueString() == s {
+			return true
+		}
+	}
+	return false
+}
+
+// askResource picks Envoy resources of the simulated install.
+func (w *walker) askResource(f *manifest.Field, def any) (any, error) {
+	opts, err := Resources(w.route.Install, f.Resource)
+	if err != nil {
+		return nil, err
+	}
+	choices := make([]prompt.Option, len(opts))
+	for i, o := range opts {
+		choices[i] = prompt.Option{Label: fmt.Sprintf("%s (%s)", o.Label, o.ValueString()), Value: o.ValueString()}
+	}
+	if f.Multiple {
+		var defs []string
+		switch x := def.(type) {
+		case []any:
+			for _, e := range x {
+				defs = append(defs, valueString(e))
+			}
+		case []string:
+			defs = x
+		case nil:
+		default:
+			defs = []string{valueString(x)}
+		}
+		vs, err := w.o.Prompter.MultiSelect(fieldTitle(f), choices, defs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(vs))
+		for i, v := range vs {
+			out[i] = v
+		}
+		return out, nil
+	}
+	return w.o.Prompter.Select(fieldTitle(f), choices, valueString(def))
+}
+
+// askMapping builds a mapping: pick a left option, then a right value of
+// the target's type (its options URL gets parent_resource_id), repeat until
+// Done.
+func (w *walker) askMapping(ctx context.Context, key string, f *manifest.Field, def any) (any, error) {
+	out := map[string]any{}
+	if m, ok := def.(map[string]any); ok {
+		maps.Copy(out, m)
+	}
+	target := f.Target
+	if target == nil {
+		target = &manifest.Field{Type: manifest.FieldText}
+	}
+	for n := 0; n < 5*maxAttempts; n++ {
+		if len(out) > 0 {
+			fmt.Fprintf(w.o.Log, "  %s so far:\n", fieldTitle(f))
+			for _, k := range sortedKeys(out) {
+				fmt.Fprintf(w.o.Log, "    %s → %s\n", k, valueString(out[k]))
+			}
+		}
+		left, ok, err := w.selectFromLoader(ctx, key, f, nil, nil, fieldTitle(f)+": pick a left option (or Done)", true)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if left == nil {
+			continue
+		}
+		tf := *target
+		if tf.Label == "" {
+			tf.Label = fmt.Sprintf("Map %s to", valueString(left))
+		}
+		right, err := w.askField(ctx, key, &tf, out[valueString(left)], left)
+		if err != nil {
+			return nil, err
+		}
+		if right == nil {
+			delete(out, valueString(left))
+			continue
+		}
+		out[valueString(left)] = right
+	}
+	return out, nil
+}

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+)
+
+func renderText(t *testing.T, e Event) string {
+	t.Helper()
+	ios, _, _, _ := iostreams.Test()
+	var b bytes.Buffer
+	if err := e.WriteText(&b, ios.ColorScheme()); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestEventText(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		event   Event
+		want    []string
+		notWant []string
+	}{
+		{
+			name:  "login",
+			event: Event{Kind: KindLogin, ClientID: "abc", ExpiresIn: 43200},
+			want:  []string{"login", "plugin logged in as abc", "12h0m0s"},
+		},
+		{
+			name: "job update with every attachment type",
+			event: Event{Kind: KindJobUpdate, JobID: "job-1", Update: &JobUpdate{
+				Status: "failed", StatusMessage: "no badge", FailureReason: "printer offline",
+				Attachments: []map[string]any{
+					{"type": "text", "label": "Greeting", "value": "Hello"},
+					{"type": "password", "label": "Door code", "value": "4242"},
+					{"type": "json", "label": "Raw", "value": map[string]any{"a": 1}},
+					{"type": "link", "label": "Docs", "value": "Read", "url": "https://example.com/docs"},
+					{"type": "credential_image", "label": "Badge", "title": "Ada's badge", "image": map[string]any{"type": "s3", "link": "https://example.com/b.png"}},
+					{"type": "hologram", "label": "X", "value": 1},
+				},
+			}},
+			want: []string{"job-1", "failed", `"no badge"`, "(reason: printer offline)", "+6 attachment(s)",
+				"text Greeting: Hello", "password Door code: ••••••••", `json Raw: {"a":1}`,
+				"link Docs: Read → https://example.com/docs", "credential_image Badge: Ada's badge (s3 https://example.com/b.png)",
+				`unknown attachment type "hologram"`},
+			notWant: []string{"4242"},
+		},
+		{
+			name: "storage with a missing key",
+			event: Event{Kind: KindStorage, InstallID: "inst-1", Storage: []StorageOp{
+				{Action: "set", Key: "a", Value: json.RawMessage(`1`), Result: json.RawMessage(`{"key":"a","value":1}`)},
+				{Action: "get", Key: "nope", Result: json.RawMessage(`null`), Null: true},
+			}},
+			want: []string{"install inst-1 pipeline, 2 command(s)", "set a = 1", "get nope → null (not set)", EmptyDataMessage},
+		},
+		{
+			name:  "config write",
+			event: Event{Kind: KindConfigWrite, Patch: map[string]any{"A": nil}, Config: map[string]any{"B": 1}},
+			want:  []string{"config", `merged {"A":null} → {"B":1}`},
+		},
+		{
+			name:  "denied",
+			event: Event{Kind: KindDenied, Status: 401, Method: "POST", Path: PathStorage, Message: "missing bearer token", Hint: "log in first"},
+			want:  []string{"denied", "401 POST /api/v2/plugin-services/storage: missing bearer token", "log in first"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.event.Time = at
+			got := renderText(t, tt.event)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("text lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("text shows %q:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, "\x1b[") {
+				t.Errorf("colour with colour off:\n%q", got)
+			}
+		})
+	}
+}

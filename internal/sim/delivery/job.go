@@ -1,0 +1,217 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/creds"
+	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
+)
+
+// JobStore is the part of the simulated install that deliveries use: jobs
+// are registered before the plugin sees them and read back afterwards.
+type JobStore interface {
+	RegisterJob(ctx context.Context, job simstate.Job) error
+	Job(ctx context.Context, id string) (*simstate.Job, error)
+}
+
+// StatusSetter is implemented by stores that record a job's status from
+// outside the plugin: send-event records the worker's HTTP answer there, as
+// Envoy does when a worker answers.
+type StatusSetter interface {
+	SetJobStatus(ctx context.Context, id, status string) (*simstate.Job, error)
+}
+
+// RecordAnswer sets the job's status to the outcome of the plugin's HTTP
+// answer, unless the plugin already set a status through the API while it
+// handled the request (or the store cannot record it).
+func RecordAnswer(ctx context.Context, store JobStore, id string, answered Kind) error {
+	ss, ok := store.(StatusSetter)
+	if !ok {
+		return nil
+	}
+	j, err := store.Job(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, u := range j.History {
+		if u.Status != "" {
+			return nil
+		}
+	}
+	_, err = ss.SetJobStatus(ctx, id, string(answered))
+	return err
+}
+
+// JobReport is a job as Envoy's dashboard shows it after the plugin's
+// updates through the API.
+type JobReport struct {
+	ID            string           `json:"id"`
+	Status        string           `json:"status"`
+	StatusMessage string           `json:"status_message,omitempty"`
+	FailureReason string           `json:"failure_reason,omitempty"`
+	Attachments   []map[string]any `json:"attachments"`
+	Updates       int              `json:"updates"`
+	// Final is false when the wait ended before the job was done, ignored
+	// or failed.
+	Final    bool    `json:"final"`
+	WaitedMS float64 `json:"waited_ms"`
+	Error    string  `json:"error,omitempty"`
+
+	Waited time.Duration `json:"-"`
+}
+
+func isFinal(s string) bool { return s == string(Done) || s == string(Ignored) || s == string(Failed) }
+
+// jobReport folds a job's history into what the dashboard shows: the last
+// status set through the API wins over the HTTP outcome; the last status
+// message and failure reason stand; attachments accumulate.
+func jobReport(j *simstate.Job, answered Kind) JobReport {
+	rep := JobReport{ID: j.ID, Attachments: []map[string]any{}}
+	status := ""
+	for _, u := range j.History {
+		rep.Updates++
+		if u.Status != "" {
+			status = u.Status
+		}
+		if u.StatusMessage != "" {
+			rep.StatusMessage = u.StatusMessage
+		}
+		if u.FailureReason != "" {
+			rep.FailureReason = u.FailureReason
+		}
+		rep.Attachments = append(rep.Attachments, u.Attachments...)
+	}
+	switch {
+	case status != "":
+	case isFinal(j.Status):
+		status = j.Status
+	default:
+		status = string(answered)
+	}
+	rep.Status = status
+	rep.Final = isFinal(status)
+	return rep
+}
+
+// WaitJob reads job id from the store until its status is final or wait has
+// passed, polling every poll. It always reads at least once, so attachments
+// the plugin added while handling the request show even with no wait.
+// answered is the outcome of the plugin's HTTP answer.
+func WaitJob(ctx context.Context, store JobStore, id string, answered Kind, wait, poll time.Duration) *JobReport {
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	start := time.Now()
+	deadline := start.Add(wait)
+	for {
+		j, err := store.Job(ctx, id)
+		var rep JobReport
+		if err != nil {
+			rep = JobReport{ID: id, Status: string(answered), Final: isFinal(string(answered)), Attachments: []map[string]any{},
+				Error: fmt.Sprintf("reading the job from the simulator: %v", err)}
+		} else {
+			rep = jobReport(j, answered)
+		}
+		if rep.Final || err != nil || !time.Now().Add(poll).Before(deadline) {
+			rep.Waited = time.Since(start)
+			rep.WaitedMS = float64(rep.Waited.Milliseconds())
+			rep.Attachments = maskAttachments(rep.Attachments)
+			return &rep
+		}
+		select {
+		case <-ctx.Done():
+			rep.Waited = time.Since(start)
+			rep.WaitedMS = float64(rep.Waited.Milliseconds())
+			rep.Error = "cancelled while waiting for the job"
+			return &rep
+		case <-time.After(poll):
+		}
+	}
+}
+
+// maskAttachments hides password attachments' values, as the dashboard does.
+func maskAttachments(in []map[string]any) []map[string]any {
+	out := make([]map[string]any, 0, len(in))
+	for _, a := range in {
+		if a["type"] == "password" {
+			c := make(map[string]any, len(a))
+			for k, v := range a {
+				c[k] = v
+			}
+			if s, ok := c["value"].(string); ok {
+				c["value"] = creds.Mask(s)
+			}
+			a = c
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func (j *JobReport) writeText(b *strings.Builder, cs *iostreams.ColorScheme) {
+	state := j.Status
+	if !j.Final {
+		state += " (not final)"
+	}
+	line := fmt.Sprintf("  job → %s", state)
+	if j.Waited > 0 {
+		line += fmt.Sprintf(" after waiting %s", FormatLatency(j.Waited))
+	}
+	if j.StatusMessage != "" {
+		line += fmt.Sprintf(": %q", j.StatusMessage)
+	}
+	b.WriteString(line + "\n")
+	if j.FailureReason != "" {
+		fmt.Fprintf(b, "    failure reason: %s\n", j.FailureReason)
+	}
+	for _, a := range j.Attachments {
+		fmt.Fprintf(b, "    %s %s\n", cs.Gray("attachment"), AttachmentText(a))
+	}
+	if j.Error != "" {
+		fmt.Fprintf(b, "    %s %s\n", cs.WarningIcon(), j.Error)
+	}
+}
+
+// AttachmentText renders one attachment by its type (text when absent, as
+// in the SDK).
+func AttachmentText(a map[string]any) string {
+	typ, _ := a["type"].(string)
+	if typ == "" {
+		typ = "text"
+	}
+	label, _ := a["label"].(string)
+	str := func(k string) string {
+		switch v := a[k].(type) {
+		case string:
+			return v
+		case nil:
+			return ""
+		default:
+			b, _ := json.Marshal(v)
+			return string(b)
+		}
+	}
+	var val string
+	switch typ {
+	case "link":
+		val = str("value")
+		if u := str("url"); u != "" {
+			val += " <" + u + ">"
+		}
+	case "credential_image":
+		val = str("title")
+		if img, ok := a["image"].(map[string]any); ok {
+			if l, ok := img["link"].(string); ok {
+				val += " <" + l + ">"
+			}
+		}
+	default:
+		val = str("value")
+	}
+	return fmt.Sprintf("[%s] %s: %s", typ, oneLine(label, 80), oneLine(val, 200))
+}

@@ -1,0 +1,195 @@
+// Package delivery sends what Envoy sends to a plugin's workers and reads the
+// answers the way Envoy's dashboard does: one delivery, the security probes
+// (--check-signing, --replay), the load runner, and the join-up with the
+// API simulator's job history. Every request goes through sim.Client.
+package delivery
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/sim"
+)
+
+// Kind is a job's status as Envoy's dashboard shows it.
+type Kind string
+
+const (
+	Done    Kind = "done"
+	Ongoing Kind = "ongoing"
+	Ignored Kind = "ignored"
+	Failed  Kind = "failed"
+)
+
+// Kinds returns every outcome kind in report order.
+func Kinds() []Kind { return []Kind{Done, Ongoing, Ignored, Failed} }
+
+// ParseKind reads an --expect value.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds() {
+		if strings.EqualFold(strings.TrimSpace(s), string(k)) {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown outcome %q: use done, ongoing, ignored or failed", s)
+}
+
+// Outcome is how Envoy reads a worker's answer.
+type Outcome struct {
+	Kind Kind `json:"outcome"`
+	// Unexpected marks a failure that is not the plugin's own 412: any other
+	// status, a timeout, a refused connection, a TLS failure.
+	Unexpected bool `json:"unexpected"`
+	// Status is the HTTP status; 0 when no answer came.
+	Status int `json:"status"`
+	// Message is the answer body's "message", when it is a JSON object.
+	Message string `json:"message,omitempty"`
+	// Diagnosis explains the outcome in one line; Hint says what to try.
+	Diagnosis string `json:"diagnosis"`
+	Hint      string `json:"hint,omitempty"`
+	// Location is a 3xx answer's Location header (never followed).
+	Location string `json:"location,omitempty"`
+}
+
+// Accepted reports whether the plugin took the delivery as a success (2xx).
+func (o Outcome) Accepted() bool { return o.Status >= 200 && o.Status < 300 }
+
+// Label is the outcome as reports print it: "failed (unexpected)" etc.
+func (o Outcome) Label() string {
+	if o.Unexpected {
+		return string(o.Kind) + " (unexpected)"
+	}
+	return string(o.Kind)
+}
+
+// bodyMessage returns the "message" of a JSON object body, and whether the
+// body parsed as JSON at all.
+func bodyMessage(body []byte) (msg string, isJSON bool) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return "", false
+	}
+	var v any
+	if err := json.Unmarshal(trimmed, &v); err != nil {
+		return "", false
+	}
+	if obj, ok := v.(map[string]any); ok {
+		switch m := obj["message"].(type) {
+		case string:
+			return oneLine(m, 300), true
+		case nil:
+		default:
+			b, _ := json.Marshal(m)
+			return oneLine(string(b), 300), true
+		}
+	}
+	return "", true
+}
+
+// oneLine squeezes s onto one line of at most max runes.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(sanitize(s)), " ")
+	r := []rune(s)
+	if len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+// ClassifyResponse reads an HTTP answer as Envoy does: 200/201 done,
+// 202 ongoing, 400 ignored, 412 failed; anything else failed (unexpected).
+func ClassifyResponse(resp *sim.Response) Outcome {
+	msg, _ := bodyMessage(resp.Body)
+	o := Outcome{Status: resp.Status, Message: msg, Location: resp.Location}
+	code := resp.Status
+	text := http.StatusText(code)
+	if text == "" {
+		text = "unknown status"
+	}
+	withMsg := func(s string) string {
+		if msg != "" {
+			return s + ": " + msg
+		}
+		return s + " (no message in the body)"
+	}
+	switch {
+	case code == 200 || code == 201:
+		o.Kind = Done
+		o.Diagnosis = fmt.Sprintf("the job is done (%d %s)", code, text)
+	case code == 202:
+		o.Kind = Ongoing
+		o.Diagnosis = "the job stays ongoing until the plugin finishes it through the API (202)"
+	case code == 400:
+		o.Kind = Ignored
+		o.Diagnosis = withMsg("the plugin ignored the event (400)")
+	case code == 412:
+		o.Kind = Failed
+		o.Diagnosis = withMsg("the plugin failed the job (412)")
+	default:
+		o.Kind = Failed
+		o.Unexpected = true
+		o.Diagnosis, o.Hint = unexpectedStatus(code, text, msg, resp.Location)
+	}
+	return o
+}
+
+func unexpectedStatus(code int, text, msg, location string) (diagnosis, hint string) {
+	lower := strings.ToLower(msg)
+	with := func(s string) string {
+		if msg != "" {
+			return s + ": " + msg
+		}
+		return s
+	}
+	switch {
+	case code >= 300 && code < 400:
+		loc := location
+		if loc == "" {
+			loc = "(no Location header)"
+		}
+		return fmt.Sprintf("redirect %d to %s: Envoy does not follow redirects", code, loc),
+			"point the event's url at the final address (a missing or extra trailing slash, or http instead of https, are common causes)"
+	case code == 404:
+		return with("no handler at this URL (404 Not Found)"),
+			"check the event's url in envoy-plugin.toml against the plugin's routes"
+	case code == 405:
+		return with("method not allowed (405)"),
+			"Envoy always POSTs to workers: the route must accept POST"
+	case code == 401 || code == 403:
+		return with(fmt.Sprintf("the plugin refused the request (%d %s)", code, text)),
+			"Envoy authenticates only with X-Envoy-Signature; an SDK plugin answers 500, not 401/403, when the signature is wrong"
+	case code == 413 || strings.Contains(lower, "request entity too large"):
+		return with(fmt.Sprintf("the body is too large for the plugin (%d)", code)),
+			"Envoy's SDK refuses JSON bodies over 100 kB"
+	case code == 500 && (strings.Contains(lower, "could not verify") || strings.Contains(lower, "same byte length")):
+		return with("the plugin could not verify the signature (500)"),
+			"the plugin's ENVOY_CLIENT_SECRET must be the secret send-event signs with (see `envoy-plugin creds show`)"
+	case code == 500:
+		return with("the plugin crashed (500 Internal Server Error)"),
+			"check the plugin's logs; a plugin built on Envoy's SDK answers 500 to every request when it cannot log in at ENVOY_BASE_URL (run it under `envoy-plugin dev`)"
+	case code == 502 || code == 503 || code == 504:
+		return with(fmt.Sprintf("a proxy in front of the plugin answered %d %s", code, text)),
+			"is the plugin running behind that proxy or tunnel?"
+	default:
+		return with(fmt.Sprintf("unexpected status %d %s", code, text)),
+			"Envoy reads only 200, 201, 202, 400 and 412; any other status fails the job"
+	}
+}
+
+// ClassifyError reads a failed exchange: no answer at all (resp nil), or an
+// answer whose body could not be read in time. Both fail the job.
+func ClassifyError(resp *sim.Response, err error, target string) Outcome {
+	diag, hint := sim.Diagnose(err, target)
+	o := Outcome{Kind: Failed, Unexpected: true, Diagnosis: diag, Hint: hint}
+	if resp != nil && resp.Status != 0 {
+		o.Status = resp.Status
+		o.Diagnosis = fmt.Sprintf("%s while reading the body (after status %d)", diag, resp.Status)
+		if diag == "timed out" {
+			o.Hint = "the plugin sent its status but never finished the body; make the handler end the response"
+		}
+	}
+	return o
+}
