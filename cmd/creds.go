@@ -27,7 +27,12 @@ never read from a flag, so that it stays out of shell history.`,
 		Example: `  $ envoy-plugin creds generate
   $ envoy-plugin creds generate --api-url http://127.0.0.1:4000
   $ envoy-plugin creds show`,
-		Args: exactArgs(0, "missing command: generate or show"),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for \"envoy-plugin creds\": use generate or show", args[0])
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return c.Help()
 		},

@@ -2,8 +2,10 @@ package cmd
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -14,6 +16,7 @@ import (
 //
 //	creds-crlf FILE...   turn LF into CRLF
 //	creds-chomp FILE     drop the final line ending
+//	creds-mode FILE PERM check a file's permission bits (e.g. 600); not on Windows
 //	creds-mask FILE      replace generated ENVOY_CLIENT_ID / ENVOY_CLIENT_SECRET
 //	                     values with <id> and <secret>, so a file can be cmp'ed
 func init() {
@@ -30,6 +33,20 @@ func init() {
 			data = bytes.TrimSuffix(data, []byte("\n"))
 			data = bytes.TrimSuffix(data, []byte("\r"))
 			writeScriptFile(ts, f, data)
+		}
+	})
+	registerScriptCmd("creds-mode", func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: creds-mode FILE PERM")
+		}
+		if runtime.GOOS == "windows" {
+			return
+		}
+		st, err := os.Stat(ts.MkAbs(args[0]))
+		ts.Check(err)
+		got := fmt.Sprintf("%o", st.Mode().Perm())
+		if (got == args[1]) == neg {
+			ts.Fatalf("%s has mode %s (want %s%s)", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
 		}
 	})
 	registerScriptCmd("creds-mask", func(ts *testscript.TestScript, neg bool, args []string) {

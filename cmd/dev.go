@@ -94,7 +94,9 @@ Envoy's SDK sends them.`,
 			if dash := c.ArgsLenAtDash(); len(args) > 0 && dash != 0 {
 				return usageErrorf("unexpected argument %q: put the plugin's start command after --, e.g. envoy-plugin dev -- npm start", args[0])
 			}
-			opts.Command = args
+			if len(args) > 0 {
+				opts.Command = args
+			}
 			if err := mutuallyExclusive("--write-env and --no-write-env cannot be used together", opts.WriteEnv, opts.NoWriteEnv); err != nil {
 				return err
 			}
@@ -668,8 +670,7 @@ func pluginExited(log *devLog, p *devProcess) error {
 // runThen runs the --then command through the shell with the plugin's
 // environment and returns its exit status.
 func runThen(ctx context.Context, opts *devOptions, env []string, dir string, log *devLog) (int, error) {
-	shell, args := shellCommand(opts.Then)
-	c := exec.Command(shell, args...)
+	c := shellCmd(opts.Then)
 	c.Env = env
 	c.Dir = dir
 	out := log.io.Out

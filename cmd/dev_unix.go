@@ -1,4 +1,4 @@
-//go:build !windows
+//go:build unix
 
 package cmd
 
@@ -15,7 +15,10 @@ func devSignals() []os.Signal { return []os.Signal{os.Interrupt, syscall.SIGTERM
 // setProcessGroup starts c in a process group of its own, so that dev can
 // stop it with everything it started (npm start → sh → node).
 func setProcessGroup(c *exec.Cmd) {
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if c.SysProcAttr == nil {
+		c.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	c.SysProcAttr.Setpgid = true
 }
 
 // interruptProcess sends SIGINT (Ctrl-C) to c's process group.
@@ -46,7 +49,7 @@ func exitCodeOf(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
-// shellCommand runs script with the platform's shell.
-func shellCommand(script string) (string, []string) { return "sh", []string{"-c", script} }
+// shellCmd runs script with the platform's shell: sh -c.
+func shellCmd(script string) *exec.Cmd { return exec.Command("sh", "-c", script) }
 
 func isAddrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }

@@ -16,7 +16,10 @@ func devSignals() []os.Signal { return []os.Signal{os.Interrupt} }
 // setProcessGroup starts c in a process group of its own (Ctrl-C in the
 // console then reaches dev only, which stops the plugin itself).
 func setProcessGroup(c *exec.Cmd) {
-	c.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+	if c.SysProcAttr == nil {
+		c.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	c.SysProcAttr.CreationFlags |= syscall.CREATE_NEW_PROCESS_GROUP
 }
 
 // interruptProcess stops c and its children: Windows has no SIGINT to
@@ -44,8 +47,18 @@ func exitCodeOf(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
-// shellCommand runs script with the platform's shell.
-func shellCommand(script string) (string, []string) { return "cmd", []string{"/C", script} }
+// shellCmd runs script with the platform's shell: cmd /S /C "script",
+// with the command line given as is (Go's argument quoting does not suit
+// cmd's own rules).
+func shellCmd(script string) *exec.Cmd {
+	shell := os.Getenv("ComSpec")
+	if shell == "" {
+		shell = "cmd.exe"
+	}
+	c := exec.Command(shell)
+	c.SysProcAttr = &syscall.SysProcAttr{CmdLine: `cmd /S /C "` + script + `"`}
+	return c
+}
 
 // wsaeaddrinuse is Windows' "address already in use" socket error.
 const wsaeaddrinuse = syscall.Errno(10048)

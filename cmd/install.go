@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -116,9 +115,9 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
-
+	// Ctrl-C is left to its default (the process ends): nothing is stored
+	// before every step completes, and a prompt blocked on a read would not
+	// notice a cancelled context anyway.
 	m, err := f.Manifest()
 	if err != nil {
 		return err
@@ -169,7 +168,7 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 		CallbackTimeout: opts.CallbackTimeout,
 	})
 	if err != nil {
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		if errors.Is(err, context.Canceled) {
 			return CancelError
 		}
 		return err

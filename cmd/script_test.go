@@ -37,6 +37,9 @@ func scriptParams(t *testing.T) testscript.Params {
 			e.Setenv("NO_COLOR", "1")
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("CI", "")
+			// Under -race every exiting binary would sleep 1s first
+			// (the race runtime's atexit_sleep_ms default).
+			e.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
 		Cmds: scriptCmds(),

@@ -89,13 +89,14 @@ seeded fake data. --seed N reproduces every id, name and time (without it a
 random seed is used and printed on stderr); --now fixes the clock.
 
 The install's config is, lowest first: the manifest's field defaults, the
-config of the simulated install when ` + "`envoy-plugin dev`" + ` runs, --config, and
---set edits on the body. meta.auth is null unless [plugin].scopes asks for
-API scopes. When ` + "`envoy-plugin dev`" + ` runs, its install ids, config and tokens are
-used, the job is registered there first, and after the plugin's answer
-send-event waits (--wait; default 5s after a 202, else no wait) for the
-plugin's job updates and reports the job's final status, message, failure
-reason and attachments; --expect then checks the final status.
+stored config of the simulated install of ` + "`envoy-plugin dev`" + ` (whose ids are
+used too), --config, and --set edits on the body. meta.auth is null unless
+[plugin].scopes asks for API scopes. While ` + "`envoy-plugin dev`" + ` runs, meta.auth
+carries a token it accepts, the job is registered there first, and after
+the plugin's answer send-event waits (--wait; default 5s after a 202, else
+no wait) for the plugin's job updates and reports the job's final status,
+message, failure reason and attachments; --expect then checks that final
+status.
 
 Exit status: with --expect, 1 when an outcome differs; without it, 1 only on
 an unexpected failure. --check-signing exits 1 when a badly signed request
@@ -172,7 +173,7 @@ is accepted (2xx).`,
 	fl.IntVar(&opts.Count, "count", 1, "load mode: send N deliveries, each a fresh event with its own job id and signature")
 	fl.IntVar(&opts.Concurrency, "concurrency", 1, "load mode: deliveries in flight at once")
 	fl.StringVar(&opts.Rate, "rate", "", "load mode: at most this many deliveries per second, e.g. 50 or 50/s or 600/m")
-	fl.DurationVar(&opts.Wait, "wait", 0, "with `envoy-plugin dev` running: how long to wait for the job's final status (default 5s after a 202, else 0)")
+	fl.DurationVar(&opts.Wait, "wait", 0, "while envoy-plugin dev runs: how long to wait for the job's final status (default 5s after a 202, else 0)")
 	_ = c.RegisterFlagCompletionFunc("expect", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"done", "ongoing", "ignored", "failed"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -490,6 +491,8 @@ func sendEventRun(ctx context.Context, f *Factory, o *sendEventOptions) error {
 	seed := o.Seed
 	if !o.SeedSet {
 		seed = sendRandomSeed()
+	}
+	if !o.SeedSet && o.BodyFile == "" {
 		f.Infof("seed %d (repeat this run with --seed %d)", seed, seed)
 	}
 	var now time.Time

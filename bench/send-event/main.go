@@ -73,6 +73,7 @@ func wrkScript(args []string) error {
 	secret := fs.String("secret", "", "client secret")
 	event := fs.String("event", "entry_sign_in", "event")
 	out := fs.String("out", "post.lua", "script to write")
+	bodyOut := fs.String("body-out", "", "also write the body to this file (for send-event --body)")
 	_ = fs.Parse(args)
 	if *secret == "" {
 		return errors.New("-secret required")
@@ -89,7 +90,24 @@ func wrkScript(args []string) error {
 	for k := range d.Header {
 		fmt.Fprintf(&s, "wrk.headers[%s] = %s\n", luaString(k), luaString(d.Header.Get(k)))
 	}
+	if *bodyOut != "" {
+		if err := os.WriteFile(*bodyOut, d.Body, 0o644); err != nil {
+			return err
+		}
+	}
 	return os.WriteFile(*out, []byte(s.String()), 0o644)
+}
+
+func readSummary(path string) (delivery.LoadSummary, error) {
+	var sum delivery.LoadSummary
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return sum, err
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return sum, fmt.Errorf("%s: %v", path, err)
+	}
+	return sum, nil
 }
 
 // luaString quotes s as a Lua string literal (decimal escapes for bytes
@@ -118,15 +136,12 @@ func luaString(s string) string {
 func report(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	sendFile := fs.String("send", "", "send-event --count --json output")
+	fixedFile := fs.String("fixed", "", "send-event --count --body --json output (optional)")
 	wrkFile := fs.String("wrk", "", "wrk output")
 	_ = fs.Parse(args)
-	raw, err := os.ReadFile(*sendFile)
+	sum, err := readSummary(*sendFile)
 	if err != nil {
 		return err
-	}
-	var sum delivery.LoadSummary
-	if err := json.Unmarshal(raw, &sum); err != nil {
-		return fmt.Errorf("%s: %v", *sendFile, err)
 	}
 	wrkOut, err := os.ReadFile(*wrkFile)
 	if err != nil {
@@ -142,6 +157,14 @@ func report(args []string) error {
 	}
 	fmt.Printf("send-event --count: %8.0f deliveries/s  (%d sent, %d done, p50 %gms p99 %gms; every one a fresh event, job id and signature)\n",
 		sum.Throughput, sum.Sent, sum.Outcomes.Done, sum.LatencyMS.P50, sum.LatencyMS.P99)
+	if *fixedFile != "" {
+		fixed, err := readSummary(*fixedFile)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("send-event --body:  %8.0f deliveries/s  (one fixed body: the HTTP side alone)\n", fixed.Throughput)
+		fmt.Printf("ratio fresh / fixed body: %.2f  (1.0 = generating and signing cost nothing)\n", sum.Throughput/fixed.Throughput)
+	}
 	fmt.Printf("wrk (one fixed body): %8.0f requests/s\n", wrkRate)
 	fmt.Printf("ratio send-event / wrk: %.2f\n", sum.Throughput/wrkRate)
 	if sum.Outcomes.Done != sum.Sent {

@@ -3,7 +3,9 @@
 # `envoy-plugin send-event --count`? Runs a trivial local plugin, sends it
 # N fresh signed events with send-event, then has wrk post one fixed signed
 # body to the same endpoint with as many connections, and prints the ratio
-# of the two throughputs (1.0 = as fast as wrk). Then the per-event cost of
+# of the two throughputs (1.0 = as fast as wrk). A third run, send-event
+# --body with that same fixed body, separates the cost of generating and
+# signing from the HTTP client's. Then the per-event cost of
 # generation + signing with allocations (go test -bench).
 #
 #   bench/send-event/run.sh [COUNT] [CONCURRENCY] [WRK_SECONDS]
@@ -52,13 +54,18 @@ echo "== send-event --count $COUNT --concurrency $CONC"
 (cd "$tmp" && ./envoy-plugin send-event entry_sign_in --to "$url" --seed 1 \
   --count "$COUNT" --concurrency "$CONC" --json >"$tmp/send.json")
 
+"$tmp/bench" wrk-script -secret "$secret" -out "$tmp/post.lua" -body-out "$tmp/body.json"
+
+echo "== send-event --count $COUNT --concurrency $CONC --body (one fixed body, no generation)"
+(cd "$tmp" && ./envoy-plugin send-event entry_sign_in --to "$url" --body body.json \
+  --count "$COUNT" --concurrency "$CONC" --json >"$tmp/fixed.json")
+
 echo "== wrk -c $CONC -d ${SECS}s (one fixed signed body)"
-"$tmp/bench" wrk-script -secret "$secret" -out "$tmp/post.lua"
 threads=$(( CONC < $(nproc) ? CONC : $(nproc) ))
 wrk -t "$threads" -c "$CONC" -d "${SECS}s" -s "$tmp/post.lua" "$url" | tee "$tmp/wrk.txt"
 
 echo "== result"
-"$tmp/bench" report -send "$tmp/send.json" -wrk "$tmp/wrk.txt"
+"$tmp/bench" report -send "$tmp/send.json" -fixed "$tmp/fixed.json" -wrk "$tmp/wrk.txt"
 
 echo "== generation + signing per event (go test -bench)"
 go test -run '^$' -bench 'BenchmarkGenerateAndSign' -benchmem ./internal/sim/delivery/

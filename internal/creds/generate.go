@@ -172,7 +172,7 @@ func Generate(o GenerateOptions) (*GenerateResult, error) {
 
 	out, changed, err := Merge(t.Data, vars)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envFile, err)
+		return nil, fmt.Errorf("%s: %w", displayPath(envFile), err)
 	}
 	if len(changed) > 0 || res.Created {
 		if res.Created {
@@ -232,7 +232,7 @@ func SetVars(envFile string, vars map[string]string) (changed []string, err erro
 	defer t.unlock()
 	out, changed, err := Merge(t.Data, vars)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envFile, err)
+		return nil, fmt.Errorf("%s: %w", displayPath(envFile), err)
 	}
 	if len(changed) == 0 {
 		return nil, nil
@@ -257,10 +257,10 @@ func writeBackup(path string, data []byte, now time.Time) (string, error) {
 			return name, nil
 		}
 		if !os.IsExist(err) {
-			return "", fmt.Errorf("cannot back up %s before rotating (%v); nothing was changed", path, unwrapPathErr(err))
+			return "", fmt.Errorf("cannot back up %s before rotating (%v); nothing was changed", displayPath(path), unwrapPathErr(err))
 		}
 	}
-	return "", fmt.Errorf("cannot back up %s: too many backups named %s.%s*.bak; remove old ones", path, path, stamp)
+	return "", fmt.Errorf("cannot back up %s: too many backups named %s.%s*.bak; remove old ones", displayPath(path), displayPath(path), stamp)
 }
 
 // NewClientID returns a random UUID v4, the form of the client IDs the

@@ -90,7 +90,7 @@ func gitignoreCovers(file, name string) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("cannot read %s: %w", file, err)
+		return false, fmt.Errorf("cannot read %s: %v", displayPath(file), unwrapPathErr(err))
 	}
 	dirOnly := strings.HasSuffix(name, "/")
 	name = strings.TrimSuffix(name, "/")
@@ -124,7 +124,7 @@ func gitignoreCovers(file, name string) (bool, error) {
 func appendGitignore(file, entry string) error {
 	data, err := os.ReadFile(file)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot read %s: %w", file, err)
+		return fmt.Errorf("cannot read %s: %v", displayPath(file), unwrapPathErr(err))
 	}
 	var before os.FileInfo
 	if err == nil {
@@ -142,7 +142,7 @@ func appendGitignore(file, entry string) error {
 	}
 	out = append(out, entry+nl...)
 	if err := writeAtomic(file, out, 0o644, before); err != nil {
-		return fmt.Errorf("cannot update %s: %w", file, err)
+		return fmt.Errorf("cannot update %s: %w", displayPath(file), err)
 	}
 	return nil
 }

@@ -40,24 +40,24 @@ func openTarget(path string) (*target, error) {
 		return t, nil
 	case err != nil:
 		unlock()
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, fmt.Errorf("cannot read %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	if !info.Mode().IsRegular() {
 		unlock()
-		return nil, fmt.Errorf("%s is not a regular file; pass --env-file with the path of a file", path)
+		return nil, fmt.Errorf("%s is not a regular file; pass --env-file with the path of a file", displayPath(path))
 	}
 	if info.Mode().Perm()&0o200 == 0 {
 		unlock()
-		return nil, fmt.Errorf("%s is read-only, so it was left untouched; make it writable (chmod u+w %s) and run again", path, path)
+		return nil, fmt.Errorf("%s is read-only, so it was left untouched; make it writable (chmod u+w %s) and run again", displayPath(path), displayPath(path))
 	}
 	if info.Size() > MaxEnvFileSize {
 		unlock()
-		return nil, fmt.Errorf("%s is %d bytes, too big for an env file (limit %d); pass another --env-file", path, info.Size(), MaxEnvFileSize)
+		return nil, fmt.Errorf("%s is %d bytes, too big for an env file (limit %d); pass another --env-file", displayPath(path), info.Size(), MaxEnvFileSize)
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
 		unlock()
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, fmt.Errorf("cannot read %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	t.Info, t.Data = info, data
 	return t, nil
@@ -71,34 +71,34 @@ func resolveTarget(path string) (string, error) {
 	dinfo, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("folder %s does not exist; create it or pass another --env-file", dir)
+			return "", fmt.Errorf("folder %s does not exist; create it or pass another --env-file", displayPath(dir))
 		}
-		return "", fmt.Errorf("cannot use folder %s: %w", dir, err)
+		return "", fmt.Errorf("cannot use folder %s: %v", displayPath(dir), unwrapPathErr(err))
 	}
 	if !dinfo.IsDir() {
-		return "", fmt.Errorf("%s is not a folder; pass another --env-file", dir)
+		return "", fmt.Errorf("%s is not a folder; pass another --env-file", displayPath(dir))
 	}
 	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return path, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("cannot use %s: %w", path, err)
+		return "", fmt.Errorf("cannot use %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	switch {
 	case info.IsDir():
-		return "", fmt.Errorf("%s is a directory, not an env file; remove it or pass --env-file with a file path", path)
+		return "", fmt.Errorf("%s is a directory, not an env file; remove it or pass --env-file with a file path", displayPath(path))
 	case info.Mode()&fs.ModeSymlink != 0:
 		dest, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return "", fmt.Errorf("%s is a symlink that leads nowhere (%v); fix the link or pass --env-file with a file path", path, err)
+			return "", fmt.Errorf("%s is a symlink that leads nowhere (%v); fix the link or pass --env-file with a file path", displayPath(path), err)
 		}
 		realDir, err := filepath.EvalSymlinks(dir)
 		if err != nil {
-			return "", fmt.Errorf("cannot use folder %s: %w", dir, err)
+			return "", fmt.Errorf("cannot use folder %s: %v", displayPath(dir), unwrapPathErr(err))
 		}
 		if filepath.Dir(dest) != realDir {
-			return "", fmt.Errorf("%s is a symlink to %s, outside its folder: refusing to replace the link; pass --env-file %s to write the file itself", path, dest, dest)
+			return "", fmt.Errorf("%s is a symlink to %s, outside its folder: refusing to replace the link; pass --env-file %s to write the file itself", displayPath(path), displayPath(dest), displayPath(dest))
 		}
 		return resolveTarget(dest)
 	}
@@ -118,9 +118,9 @@ func lockFile(path string) (func(), error) {
 					age = fmt.Sprintf(" (it is %s old: probably left by a run that crashed)", d.Round(time.Minute))
 				}
 			}
-			return nil, fmt.Errorf("%s is being written by another envoy-plugin (lock file %s exists%s); wait for it to finish, or delete the lock file if no other run is going on", path, lock, age)
+			return nil, fmt.Errorf("%s is being written by another envoy-plugin (lock file %s exists%s); wait for it to finish, or delete the lock file if no other run is going on", displayPath(path), displayPath(lock), age)
 		}
-		return nil, fmt.Errorf("cannot write in folder %s (%v); check its permissions or pass another --env-file", filepath.Dir(path), unwrapPathErr(err))
+		return nil, fmt.Errorf("cannot write in folder %s (%v); check its permissions or pass another --env-file", displayPath(filepath.Dir(path)), unwrapPathErr(err))
 	}
 	_, _ = f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
 	_ = f.Close()
@@ -149,7 +149,7 @@ func writeAtomic(path string, data []byte, perm fs.FileMode, before os.FileInfo)
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("cannot write in folder %s (%v); check its permissions or pass another --env-file", dir, unwrapPathErr(err))
+		return fmt.Errorf("cannot write in folder %s (%v); check its permissions or pass another --env-file", displayPath(dir), unwrapPathErr(err))
 	}
 	defer func() {
 		if err != nil {
@@ -158,26 +158,26 @@ func writeAtomic(path string, data []byte, perm fs.FileMode, before os.FileInfo)
 		}
 	}()
 	if err = tmp.Chmod(perm); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("cannot set the mode of %s: %w", tmp.Name(), err)
+		return fmt.Errorf("cannot set the mode of %s: %v", tmp.Name(), unwrapPathErr(err))
 	}
 	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return fmt.Errorf("cannot write %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return fmt.Errorf("cannot write %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return fmt.Errorf("cannot write %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	if before != nil {
 		now, serr := os.Stat(path)
 		if serr != nil || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
-			err = fmt.Errorf("%s changed while envoy-plugin was updating it, so it was left as the other program wrote it; run again", path)
+			err = fmt.Errorf("%s changed while envoy-plugin was updating it, so it was left as the other program wrote it; run again", displayPath(path))
 			return err
 		}
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot replace %s: %w", path, err)
+		return fmt.Errorf("cannot replace %s: %v", displayPath(path), unwrapPathErr(err))
 	}
 	syncDir(dir)
 	return nil

@@ -204,6 +204,7 @@ type browser struct {
 	buf     bytes.Buffer
 	scanned int
 	rewrite func(q url.Values)
+	manual  bool // only visit what OpenBrowser is given, not the log's URLs
 	wg      sync.WaitGroup
 	visits  []string
 	errs    []error
@@ -221,7 +222,7 @@ func (b *browser) Write(p []byte) (int, error) {
 		}
 		line := string(rest[:i])
 		b.scanned += i + 1
-		if _, u, ok := strings.Cut(line, "in a browser: "); ok {
+		if _, u, ok := strings.Cut(line, "in a browser: "); ok && !b.manual {
 			b.visits = append(b.visits, u)
 			b.wg.Add(1)
 			go b.visit(strings.TrimSpace(u))

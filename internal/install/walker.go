@@ -160,7 +160,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	maps.Copy(w.config, st.Config)
 	defer w.close()
 
-	res := &Result{PluginID: st.PluginID, InstallID: st.InstallID}
+	res := &Result{PluginID: st.PluginID, InstallID: st.InstallID, Changed: []string{}, Removed: []string{}, Steps: []StepResult{}}
 	n := len(o.Manifest.Steps)
 	for i := range o.Manifest.Steps {
 		step := &o.Manifest.Steps[i]

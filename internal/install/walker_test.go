@@ -386,3 +386,90 @@ func TestResources(t *testing.T) {
 		t.Errorf("unknown resource: %v", err)
 	}
 }
+
+// TestRunWithoutValidationURLs: a popup's values are saved as they came
+// (without state); an OAuth2 step saves nothing and says why.
+func TestRunWithoutValidationURLs(t *testing.T) {
+	tp := newTestPlugin(t)
+	m := testManifest(tp.URL)
+	m.Steps = m.Steps[1:]
+	m.Steps[0].ValidationURL = ""
+	m.Steps[1].ValidationURL = ""
+	m.Steps[1].ContentURL = "/popup?room=5"
+	st := newFakeStore(nil)
+	b := &browser{}
+	o := walkOptions(m, st, b)
+	res, err := Run(context.Background(), o)
+	b.wg.Wait()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if got := st.config(); !reflect.DeepEqual(got, map[string]any{"ROOM": "5"}) {
+		t.Fatalf("config = %v", got)
+	}
+	if res.Steps[0].Via != "nothing" || res.Steps[1].Via != "answers" {
+		t.Errorf("steps = %+v", res.Steps)
+	}
+	if !strings.Contains(b.String(), `"Connect Acme" has no validation_url: an OAuth2 step saves nothing without one`) {
+		t.Errorf("log:\n%s", b.String())
+	}
+}
+
+// TestRunInteractiveRetries: after a plugin failure or a block the
+// installer is asked whether to try again; no means the walk fails and
+// nothing is stored.
+func TestRunInteractiveRetries(t *testing.T) {
+	tp := newTestPlugin(t)
+	t.Run("form failure, retried then given up", func(t *testing.T) {
+		m := testManifest(tp.URL)
+		m.Steps = m.Steps[:1]
+		m.Steps[0].Fields = m.Steps[0].Fields[1:2]
+		m.Steps[0].ValidationURL = "/t/broken/500"
+		st := newFakeStore(nil)
+		fp := &fakePrompter{t: t, script: []fakeAnswer{
+			{"input", "Greeting", "Hi"},
+			{"confirm", "The plugin failed. Try this step again?", true},
+			{"input", "Greeting", "Hi again"},
+			{"confirm", "The plugin failed. Try this step again?", false},
+		}}
+		var log bytes.Buffer
+		o := walkOptions(m, st, &log)
+		o.Prompter = fp
+		_, err := Run(context.Background(), o)
+		fp.done()
+		if err == nil || !strings.Contains(err.Error(), "answered 500: database down") || st.merges != 0 {
+			t.Fatalf("err = %v, merges %d", err, st.merges)
+		}
+	})
+	t.Run("oauth blocked, connect again", func(t *testing.T) {
+		m := testManifest(tp.URL)
+		m.Steps = m.Steps[1:2]
+		m.Steps[0].ValidationURL = "/t/broken/no-message"
+		st := newFakeStore(nil)
+		fp := &fakePrompter{t: t, script: []fakeAnswer{
+			{"confirm", "Try to connect again?", true},
+			{"confirm", "Try to connect again?", false},
+		}}
+		b := &browser{manual: true}
+		o := walkOptions(m, st, b)
+		o.Prompter = fp
+		o.OpenBrowser = func(u string) error {
+			b.wg.Add(1)
+			go b.visit(u)
+			return nil
+		}
+		_, err := Run(context.Background(), o)
+		b.wg.Wait()
+		fp.done()
+		var se *StepError
+		if !errors.As(err, &se) || se.Reason != Blocked || st.merges != 0 {
+			t.Fatalf("err = %v, merges %d", err, st.merges)
+		}
+		if n := strings.Count(b.String(), "Authorize in a browser:"); n != 2 {
+			t.Errorf("the flow ran %d times, want 2:\n%s", n, b.String())
+		}
+		if !strings.Contains(b.String(), "the step was blocked (400) without a message") {
+			t.Errorf("log:\n%s", b.String())
+		}
+	})
+}

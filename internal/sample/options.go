@@ -38,37 +38,44 @@ type opt struct {
 }
 
 // hellos are the greetings of /hello-options: value = language code.
-var hellos = [][2]string{
-	{"en", "Hello (English)"}, {"es", "Hola (Spanish)"}, {"fr", "Bonjour (French)"},
-	{"de", "Hallo (German)"}, {"it", "Ciao (Italian)"}, {"pt", "Olá (Portuguese)"},
-	{"nl", "Hoi (Dutch)"}, {"sv", "Hej (Swedish)"}, {"nb", "Hei (Norwegian)"},
-	{"da", "Hej hej (Danish)"}, {"fi", "Moi (Finnish)"}, {"is", "Halló (Icelandic)"},
-	{"pl", "Cześć (Polish)"}, {"cs", "Ahoj (Czech)"}, {"sk", "Dobrý deň (Slovak)"},
-	{"hu", "Szia (Hungarian)"}, {"ro", "Salut (Romanian)"}, {"el", "Γειά σου (Greek)"},
-	{"tr", "Merhaba (Turkish)"}, {"ru", "Привет (Russian)"}, {"uk", "Привіт (Ukrainian)"},
-	{"bg", "Здравей (Bulgarian)"}, {"sr", "Здраво (Serbian)"}, {"hr", "Bok (Croatian)"},
-	{"sl", "Živjo (Slovenian)"}, {"lt", "Labas (Lithuanian)"}, {"lv", "Sveiki (Latvian)"},
-	{"et", "Tere (Estonian)"}, {"ga", "Dia dhuit (Irish)"}, {"cy", "Helo (Welsh)"},
-	{"eu", "Kaixo (Basque)"}, {"ca", "Bon dia (Catalan)"}, {"ar", "مرحبا (Arabic)"},
-	{"he", "שלום (Hebrew)"}, {"fa", "سلام (Persian)"}, {"hi", "नमस्ते (Hindi)"},
-	{"bn", "নমস্কার (Bengali)"}, {"ja", "こんにちは (Japanese)"}, {"ko", "안녕하세요 (Korean)"},
-	{"zh", "你好 (Chinese)"}, {"vi", "Xin chào (Vietnamese)"}, {"th", "สวัสดี (Thai)"},
-	{"id", "Halo (Indonesian)"}, {"sw", "Jambo (Swahili)"}, {"haw", "Aloha (Hawaiian)"},
+func hellos() [][2]string {
+	return [][2]string{
+		{"en", "Hello (English)"}, {"es", "Hola (Spanish)"}, {"fr", "Bonjour (French)"},
+		{"de", "Hallo (German)"}, {"it", "Ciao (Italian)"}, {"pt", "Olá (Portuguese)"},
+		{"nl", "Hoi (Dutch)"}, {"sv", "Hej (Swedish)"}, {"nb", "Hei (Norwegian)"},
+		{"da", "Hej hej (Danish)"}, {"fi", "Moi (Finnish)"}, {"is", "Halló (Icelandic)"},
+		{"pl", "Cześć (Polish)"}, {"cs", "Ahoj (Czech)"}, {"sk", "Dobrý deň (Slovak)"},
+		{"hu", "Szia (Hungarian)"}, {"ro", "Salut (Romanian)"}, {"el", "Γειά σου (Greek)"},
+		{"tr", "Merhaba (Turkish)"}, {"ru", "Привет (Russian)"}, {"uk", "Привіт (Ukrainian)"},
+		{"bg", "Здравей (Bulgarian)"}, {"sr", "Здраво (Serbian)"}, {"hr", "Bok (Croatian)"},
+		{"sl", "Živjo (Slovenian)"}, {"lt", "Labas (Lithuanian)"}, {"lv", "Sveiki (Latvian)"},
+		{"et", "Tere (Estonian)"}, {"ga", "Dia dhuit (Irish)"}, {"cy", "Helo (Welsh)"},
+		{"eu", "Kaixo (Basque)"}, {"ca", "Bon dia (Catalan)"}, {"ar", "مرحبا (Arabic)"},
+		{"he", "שלום (Hebrew)"}, {"fa", "سلام (Persian)"}, {"hi", "नमस्ते (Hindi)"},
+		{"bn", "নমস্কার (Bengali)"}, {"ja", "こんにちは (Japanese)"}, {"ko", "안녕하세요 (Korean)"},
+		{"zh", "你好 (Chinese)"}, {"vi", "Xin chào (Vietnamese)"}, {"th", "สวัสดี (Thai)"},
+		{"id", "Halo (Indonesian)"}, {"sw", "Jambo (Swahili)"}, {"haw", "Aloha (Hawaiian)"},
+	}
+}
+
+type visitorType struct {
+	id    int
+	label string
 }
 
 // visitorTypes are the left side of the mapping: numeric values.
-var visitorTypes = []struct {
-	id    int
-	label string
-}{
-	{101, "Visitor"}, {102, "Contractor"}, {103, "Interview"}, {104, "Delivery"},
-	{105, "Vendor"}, {106, "Guest"}, {107, "Family"}, {108, "Student"},
-	{109, "Press"}, {110, "Auditor"}, {111, "VIP"}, {112, "Former employee"},
+func visitorTypes() []visitorType {
+	return []visitorType{
+		{101, "Visitor"}, {102, "Contractor"}, {103, "Interview"}, {104, "Delivery"},
+		{105, "Vendor"}, {106, "Guest"}, {107, "Family"}, {108, "Student"},
+		{109, "Press"}, {110, "Auditor"}, {111, "VIP"}, {112, "Former employee"},
+	}
 }
 
 func helloOptions() []opt {
-	out := make([]opt, len(hellos))
-	for i, h := range hellos {
+	hs := hellos()
+	out := make([]opt, len(hs))
+	for i, h := range hs {
 		out[i] = opt{Label: h[1], Value: h[0]}
 	}
 	return out
@@ -92,8 +99,9 @@ func colorOptions() []opt {
 }
 
 func visitorTypeOptions() []opt {
-	out := make([]opt, len(visitorTypes))
-	for i, v := range visitorTypes {
+	vts := visitorTypes()
+	out := make([]opt, len(vts))
+	for i, v := range vts {
 		out[i] = opt{Label: v.label, Value: v.id}
 	}
 	return out
@@ -101,7 +109,7 @@ func visitorTypeOptions() []opt {
 
 // badgeOptions are the right side's options for one visitor type.
 func badgeOptions(parent int) []opt {
-	for _, v := range visitorTypes {
+	for _, v := range visitorTypes() {
 		if v.id != parent {
 			continue
 		}

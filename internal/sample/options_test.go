@@ -50,8 +50,8 @@ func labels(t *testing.T, v any) []string {
 
 func TestHelloOptionsPages(t *testing.T) {
 	p := New(Options{Secret: optSecret})
-	if len(hellos) != 45 {
-		t.Fatalf("%d hellos, want 45", len(hellos))
+	if len(hellos()) != 45 {
+		t.Fatalf("%d hellos, want 45", len(hellos()))
 	}
 	seen := map[string]bool{}
 	total := 0
@@ -133,7 +133,7 @@ func TestCursorRoutes(t *testing.T) {
 	for _, tt := range []struct {
 		path  string
 		total int
-	}{{"/colors", len(colorOptions())}, {"/visitor-types", len(visitorTypes)}} {
+	}{{"/colors", len(colorOptions())}, {"/visitor-types", len(visitorTypes())}} {
 		var cursor any
 		total, pages := 0, 0
 		for {

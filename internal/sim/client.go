@@ -51,6 +51,9 @@ func NewClient(o ClientOptions) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 256
 	tr.MaxIdleConns = 256
+	// Send exactly the headers a --dry-run shows: no Accept-Encoding added
+	// behind our back (Envoy's requests carry none either).
+	tr.DisableCompression = true
 	if o.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
 	}

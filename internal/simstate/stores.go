@@ -28,7 +28,7 @@ type httpStore struct {
 func newHTTPStore(d DevInfo) *httpStore {
 	c := localClient()
 	c.Timeout = 10 * time.Second
-	return &httpStore{d: d, client: c, source: "envoy-plugin"}
+	return &httpStore{d: d, client: c}
 }
 
 func (s *httpStore) Running() bool { return true }
@@ -51,7 +51,9 @@ func (s *httpStore) call(ctx context.Context, method, path string, in, out any) 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(api.AdminKeyHeader, s.d.AdminKey)
-	req.Header.Set(api.SourceHeader, s.source)
+	if s.source != "" {
+		req.Header.Set(api.SourceHeader, s.source)
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("reaching the simulator at %s: %w", s.d.URL, err)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 )
 
@@ -41,11 +42,13 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func source(r *http.Request) string {
+// source names the command that called an admin route; def when it did
+// not say.
+func source(r *http.Request, def string) string {
 	if s := r.Header.Get(SourceHeader); s != "" {
 		return s
 	}
-	return "envoy-plugin"
+	return def
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +77,7 @@ func (s *Server) adminConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeData(w, cfg)
-	s.log(Event{Kind: KindConfigWrite, Source: source(r), InstallID: s.o.DB.Install().InstallID, Patch: patch, Config: cfg})
+	s.log(Event{Kind: KindConfigWrite, Source: source(r, "envoy-plugin"), InstallID: s.o.DB.Install().InstallID, Patch: patch, Config: cfg})
 }
 
 func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +115,7 @@ func (s *Server) adminRegisterJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeData(w, out)
-	s.log(Event{Kind: KindJobRegistered, Source: source(r), JobID: out.ID, JobEvent: out.Event, JobStatus: out.Status, InstallID: out.InstallID})
+	s.log(Event{Kind: KindJobRegistered, Source: source(r, "send-event"), JobID: out.ID, JobEvent: out.Event, JobStatus: out.Status, InstallID: out.InstallID})
 }
 
 func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
@@ -133,16 +136,21 @@ func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeData(w, out)
+	msg := fmt.Sprintf("%s (the worker's HTTP answer, recorded by %s)", out.Status, source(r, "send-event"))
+	if out.Status != req.Status {
+		msg = fmt.Sprintf("stays %s: the plugin set it through the API before its HTTP answer (%s) was recorded", out.Status, req.Status)
+	}
+	s.log(Event{Kind: KindJobAnswered, Source: source(r, "send-event"), JobID: out.ID, JobEvent: out.Event, JobStatus: out.Status, Message: msg})
 }
 
 func (s *Server) adminToken(w http.ResponseWriter, r *http.Request) {
-	tok, exp, err := s.o.DB.IssueToken(source(r))
+	tok, exp, err := s.o.DB.IssueToken(source(r, "send-event"))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	writeData(w, AdminToken{AccessToken: tok, ExpiresIn: exp})
-	s.log(Event{Kind: KindTokenIssued, Source: source(r), ExpiresIn: exp})
+	s.log(Event{Kind: KindTokenIssued, Source: source(r, "send-event"), ExpiresIn: exp})
 }
 
 func (s *Server) adminStorage(w http.ResponseWriter, r *http.Request) {
@@ -175,6 +183,6 @@ func (s *Server) adminStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	writeData(w, results)
 	if !readOnly(cmds) {
-		s.log(Event{Kind: KindStorage, Source: source(r), InstallID: installID, Global: req.Global, Storage: ops})
+		s.log(Event{Kind: KindStorage, Source: source(r, "envoy-plugin"), InstallID: installID, Global: req.Global, Storage: ops})
 	}
 }

@@ -761,3 +761,30 @@ func TestStorageCommandJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip = %+v from %s", got, raw)
 	}
 }
+
+// TestSetJobStatusYieldsToThePlugin: the worker's HTTP answer (recorded by
+// send-event) never overrides a status the plugin already set.
+func TestSetJobStatusYieldsToThePlugin(t *testing.T) {
+	db := NewMemory(nil)
+	for _, id := range []string{"a", "b"} {
+		if _, err := db.RegisterJob(Job{ID: id, Event: "entry_sign_in"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j, err := db.SetJobStatus("a", StatusOngoing); err != nil || j.Status != StatusOngoing {
+		t.Fatalf("SetJobStatus = %+v, %v", j, err)
+	}
+	if _, err := db.UpdateJob("b", JobUpdate{Status: StatusDone}); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := db.SetJobStatus("b", StatusOngoing); j.Status != StatusDone {
+		t.Fatalf("the answer overrode the plugin's done: %+v", j)
+	}
+	if _, err := db.SetJobStatus("nope", StatusOngoing); err == nil {
+		t.Fatal("unknown job accepted")
+	}
+	// Registering again keeps the history.
+	if j, _ := db.RegisterJob(Job{ID: "b"}); j.Status != StatusDone || len(j.History) != 1 {
+		t.Fatalf("re-register = %+v", j)
+	}
+}

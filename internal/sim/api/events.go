@@ -18,6 +18,7 @@ const (
 	KindDenied        = "denied"         // a call without a valid bearer token
 	KindJobUpdate     = "job_update"     // a PATCH to a job
 	KindJobRegistered = "job_registered" // send-event registered a job
+	KindJobAnswered   = "job_answered"   // send-event recorded the worker's HTTP answer
 	KindTokenIssued   = "token_issued"   // a token for meta.auth
 	KindStorage       = "storage"        // a storage pipeline
 	KindConfigRead    = "config_read"    // GET install config
@@ -78,7 +79,7 @@ func (e Event) label(cs *iostreams.ColorScheme) string {
 		if e.Kind == KindRejected {
 			l = "error"
 		}
-	case KindJobUpdate, KindJobRegistered:
+	case KindJobUpdate, KindJobRegistered, KindJobAnswered:
 		l = "job"
 	case KindTokenIssued:
 		l = "token"
@@ -117,6 +118,8 @@ func (e Event) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		fmt.Fprintf(&b, "%s %d %s %s: %s", cs.FailureIcon(), e.Status, e.Method, e.Path, e.Message)
 	case KindJobRegistered:
 		fmt.Fprintf(&b, "%s registered (%s) by %s, status queued", e.JobID, e.JobEvent, orDefault(e.Source, "send-event"))
+	case KindJobAnswered:
+		fmt.Fprintf(&b, "%s %s", e.JobID, e.Message)
 	case KindTokenIssued:
 		fmt.Fprintf(&b, "issued a token for %s (expires in %s)", orDefault(e.Source, "send-event"), time.Duration(e.ExpiresIn)*time.Second)
 	case KindJobUpdate:

@@ -95,15 +95,15 @@ func newScope() *Scope {
 
 // State is everything the simulator keeps; it is the state file's content.
 type State struct {
-	Version         int                `json:"version"`
-	Install         Install            `json:"install"`
-	TokenTTLSeconds int                `json:"token_ttl_seconds,omitempty"`
-	InstallStorage  *Scope             `json:"install_storage"`
-	GlobalStorage   *Scope             `json:"global_storage"`
-	Jobs            map[string]*Job    `json:"jobs"`
-	JobOrder        []string           `json:"job_order"`
-	Tokens          map[string]Token   `json:"tokens"`
-	Notifications   []Notification     `json:"notifications"`
+	Version         int              `json:"version"`
+	Install         Install          `json:"install"`
+	TokenTTLSeconds int              `json:"token_ttl_seconds,omitempty"`
+	InstallStorage  *Scope           `json:"install_storage"`
+	GlobalStorage   *Scope           `json:"global_storage"`
+	Jobs            map[string]*Job  `json:"jobs"`
+	JobOrder        []string         `json:"job_order"`
+	Tokens          map[string]Token `json:"tokens"`
+	Notifications   []Notification   `json:"notifications"`
 }
 
 // ErrNoState means that the state file does not exist (and create was false).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/creds"
@@ -76,6 +77,7 @@ func (d Delivery) View() RequestView {
 	for k := range d.Header {
 		v.Headers[k] = d.Header.Get(k)
 	}
+	v.Headers["Content-Length"] = strconv.Itoa(len(d.Body))
 	v.Body = MaskedBody(d.Body)
 	return v
 }

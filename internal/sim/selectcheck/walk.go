@@ -330,24 +330,18 @@ func (c *fieldRun) noteSlow(label string, page int, d time.Duration) {
 	}
 }
 
-// request builds one signed route call with params placed per ParamsIn.
+// request builds one signed route call: the target's own params plus
+// params, in meta.params and/or the query string per ParamsIn.
 func (c *fieldRun) request(url string, params map[string]any) (sim.Request, []byte, error) {
-	bodyParams := params
+	all := map[string]any{}
+	maps.Copy(all, c.t.Params)
+	maps.Copy(all, params)
+	bodyParams := all
 	if c.opts.ParamsIn == ParamsQuery {
 		bodyParams = map[string]any{}
 	}
-	if c.t.Params != nil {
-		merged := maps.Clone(c.t.Params)
-		maps.Copy(merged, bodyParams)
-		bodyParams = merged
-	}
 	if c.opts.ParamsIn != ParamsBody {
-		q := params
-		if c.t.Params != nil {
-			q = maps.Clone(c.t.Params)
-			maps.Copy(q, params)
-		}
-		u, err := sim.WithQuery(url, q)
+		u, err := sim.WithQuery(url, all)
 		if err != nil {
 			return sim.Request{}, nil, err
 		}

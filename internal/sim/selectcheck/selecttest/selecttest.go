@@ -25,11 +25,13 @@ import (
 const PageSize = 10
 
 // Fruits are the options' labels; values are the lower-cased labels.
-var Fruits = []string{
-	"Apple", "Apricot", "Avocado", "Banana", "Blackberry", "Blueberry", "Cherry",
-	"Coconut", "Cranberry", "Date", "Dragon fruit", "Fig", "Grape", "Guava", "Kiwi",
-	"Lemon", "Lime", "Mango", "Melon", "Nectarine", "Orange", "Papaya", "Peach",
-	"Pear", "Plum",
+func Fruits() []string {
+	return []string{
+		"Apple", "Apricot", "Avocado", "Banana", "Blackberry", "Blueberry", "Cherry",
+		"Coconut", "Cranberry", "Date", "Dragon fruit", "Fig", "Grape", "Guava", "Kiwi",
+		"Lemon", "Lime", "Mango", "Melon", "Nectarine", "Orange", "Papaya", "Peach",
+		"Pear", "Plum",
+	}
 }
 
 // Variant documents one path: its pagination and what is wrong with it.
@@ -41,45 +43,49 @@ type Variant struct {
 
 // Variants lists every path the server answers (selected-values paths
 // are under /selected/).
-var Variants = []Variant{
-	{"/ok/none", "none", ""},
-	{"/ok/page", "page", ""},
-	{"/ok/cursor", "cursor", ""},
-	{"/non-array", "none", "answers an object instead of an array"},
-	{"/missing-label", "none", "an option without label"},
-	{"/empty-label", "none", "an option with an empty label"},
-	{"/label-number", "none", "an option whose label is a number"},
-	{"/value-object", "none", "an option whose value is an object"},
-	{"/disabled-string", "none", "an option whose isDisabled is a string"},
-	{"/invalid-json", "none", "answers invalid JSON"},
-	{"/html", "none", "answers an HTML page with status 200"},
-	{"/huge", "none", "answers a 50 MB page"},
-	{"/repeat-values", "page", "page 2 repeats a value of page 1"},
-	{"/page-ignored", "page", "ignores page: always answers page 1"},
-	{"/after-empty", "page", "answers options again after an empty page"},
-	{"/endless/page", "page", "never answers an empty page"},
-	{"/500-on-3", "page", "answers 500 on page 3"},
-	{"/hang-on-2", "page", "never answers page 2"},
-	{"/slow", "page", "takes 60ms per page"},
-	{"/unsigned-ok", "page", "answers without checking the signature"},
-	{"/cursor-loop", "cursor", "the third cursor repeats the first"},
-	{"/cursor-object", "cursor", "the cursor is an object"},
-	{"/cursor-same-page", "cursor", "new cursors but the same page"},
-	{"/cursor-array", "cursor", "answers a bare array with cursor pagination"},
-	{"/endless/cursor", "cursor", "never ends"},
-	{"/search-ignored", "page", "ignores search"},
-	{"/search-breaks", "page", "answers 500 to unicode, spaces, %&?= and empty search terms"},
-	{"/search-lost", "page", "ignores page while searching"},
-	{"/search-misses", "page", "answers nothing to every search"},
+func Variants() []Variant {
+	return []Variant{
+		{"/ok/none", "none", ""},
+		{"/ok/page", "page", ""},
+		{"/ok/cursor", "cursor", ""},
+		{"/non-array", "none", "answers an object instead of an array"},
+		{"/missing-label", "none", "an option without label"},
+		{"/empty-label", "none", "an option with an empty label"},
+		{"/label-number", "none", "an option whose label is a number"},
+		{"/value-object", "none", "an option whose value is an object"},
+		{"/disabled-string", "none", "an option whose isDisabled is a string"},
+		{"/invalid-json", "none", "answers invalid JSON"},
+		{"/html", "none", "answers an HTML page with status 200"},
+		{"/huge", "none", "answers a 50 MB page"},
+		{"/repeat-values", "page", "page 2 repeats a value of page 1"},
+		{"/page-ignored", "page", "ignores page: always answers page 1"},
+		{"/after-empty", "page", "answers options again after an empty page"},
+		{"/endless/page", "page", "never answers an empty page"},
+		{"/500-on-3", "page", "answers 500 on page 3"},
+		{"/hang-on-2", "page", "never answers page 2"},
+		{"/slow", "page", "takes 60ms per page"},
+		{"/unsigned-ok", "page", "answers without checking the signature"},
+		{"/cursor-loop", "cursor", "the third cursor repeats the first"},
+		{"/cursor-object", "cursor", "the cursor is an object"},
+		{"/cursor-same-page", "cursor", "new cursors but the same page"},
+		{"/cursor-array", "cursor", "answers a bare array with cursor pagination"},
+		{"/endless/cursor", "cursor", "never ends"},
+		{"/search-ignored", "page", "ignores search"},
+		{"/search-breaks", "page", "answers 500 to unicode, spaces, %&?= and empty search terms"},
+		{"/search-lost", "page", "ignores page while searching"},
+		{"/search-misses", "page", "answers nothing to every search"},
+	}
 }
 
 // SelectedVariants are the selected-values paths.
-var SelectedVariants = []Variant{
-	{"/selected/ok", "", ""},
-	{"/selected/wrong-label", "", "answers another label"},
-	{"/selected/crash-unknown", "", "answers 500 to an unknown value"},
-	{"/selected/null", "", "answers null to everything"},
-	{"/selected/first-only", "", "answers only the first value of an array, as an object"},
+func SelectedVariants() []Variant {
+	return []Variant{
+		{"/selected/ok", "", ""},
+		{"/selected/wrong-label", "", "answers another label"},
+		{"/selected/crash-unknown", "", "answers 500 to an unknown value"},
+		{"/selected/null", "", "answers null to everything"},
+		{"/selected/first-only", "", "answers only the first value of an array, as an object"},
+	}
 }
 
 // HugeSize is the size of /huge's answer.
@@ -102,8 +108,9 @@ type option struct {
 }
 
 func fruitOptions() []option {
-	out := make([]option, len(Fruits))
-	for i, f := range Fruits {
+	fs := Fruits()
+	out := make([]option, len(fs))
+	for i, f := range fs {
 		out[i] = option{Label: f, Value: strings.ToLower(f)}
 	}
 	return out

@@ -1,0 +1,244 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/build"
+	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+	"github.com/envoy-plugin/envoy-plugin/internal/prompt"
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
+)
+
+func TestNewCmdDev(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		err  string
+		want *devOptions
+	}{
+		{name: "defaults", args: nil,
+			want: &devOptions{Port: DefaultDevPort, TokenTTL: api.DefaultTokenTTL, ReadyTimeout: 30 * time.Second, StopTimeout: 5 * time.Second, Config: map[string]any{}}},
+		{name: "listen and a plugin command", args: []string{"--listen", "127.0.0.1:0", "--port", "9", "--", "npm", "start", "--inspect"},
+			want: &devOptions{Port: 9, Listen: "127.0.0.1:0", TokenTTL: api.DefaultTokenTTL, ReadyTimeout: 30 * time.Second, StopTimeout: 5 * time.Second, Config: map[string]any{}, Command: []string{"npm", "start", "--inspect"}}},
+		{name: "config values", args: []string{"--config", "A=1", "--config", "B=hello", "--config", "C=null", "--config", `D={"x":[1]}`, "--config", "E=", "--config", `F="quoted"`},
+			want: &devOptions{Port: DefaultDevPort, TokenTTL: api.DefaultTokenTTL, ReadyTimeout: 30 * time.Second, StopTimeout: 5 * time.Second,
+				Config: map[string]any{"A": jsonNum("1"), "B": "hello", "C": nil, "D": map[string]any{"x": []any{jsonNum("1")}}, "E": "", "F": "quoted"}}},
+		{name: "then, ids, ttl, reset, json", args: []string{"--then", "make check", "--install-id", "i", "--plugin-id", "p", "--token-ttl", "11m", "--reset", "--json", "--write-env"},
+			want: &devOptions{Port: DefaultDevPort, TokenTTL: 11 * time.Minute, ReadyTimeout: 30 * time.Second, StopTimeout: 5 * time.Second, Config: map[string]any{},
+				Then: "make check", InstallID: "i", PluginID: "p", Reset: true, JSON: true, WriteEnv: true}},
+		{name: "stray argument", args: []string{"npm", "start"}, err: "put the plugin's start command after --"},
+		{name: "both env flags", args: []string{"--write-env", "--no-write-env"}, err: "cannot be used together"},
+		{name: "bad config", args: []string{"--config", "=x"}, err: `--config "=x" is not KEY=VALUE`},
+		{name: "bad port", args: []string{"--port", "70000"}, err: "not a TCP port"},
+		{name: "bad listen", args: []string{"--listen", "4848"}, err: "is not ADDR:PORT"},
+		{name: "tiny ttl", args: []string{"--token-ttl", "1ms"}, err: "--token-ttl must be at least 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			f := NewFactory(ios, build.Info{})
+			var got *devOptions
+			c := newCmdDev(f, func(o *devOptions) error { got = o; return nil })
+			root := &cobra.Command{Use: "envoy-plugin", SilenceErrors: true, SilenceUsage: true}
+			root.AddCommand(c)
+			root.SetArgs(append([]string{"dev"}, tt.args...))
+			root.SetOut(&bytes.Buffer{})
+			root.SetErr(&bytes.Buffer{})
+			err := root.Execute()
+			if tt.err != "" {
+				var ue *UsageError
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error with %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("opts =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecideEnvWrite(t *testing.T) {
+	const url = "http://127.0.0.1:4848"
+	tests := []struct {
+		name                           string
+		current                        string
+		has, write, noWrite, canPrompt bool
+		want                           envWriteDecision
+	}{
+		{"already there", url, true, false, false, true, envAlways},
+		{"already there, --write-env", url, true, true, false, false, envAlways},
+		{"missing, --write-env", "", false, true, false, false, envWrite},
+		{"different, --write-env", "http://x", true, true, false, true, envWrite},
+		{"missing, --no-write-env on a terminal", "", false, false, true, true, envSkip},
+		{"missing, terminal", "", false, false, false, true, envAsk},
+		{"different, no terminal", "http://x", true, false, false, false, envSkip},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := decideEnvWrite(tt.current, tt.has, url, tt.write, tt.noWrite, tt.canPrompt); got != tt.want {
+				t.Fatalf("= %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// confirmPrompter answers every Confirm with answer and records the titles.
+type confirmPrompter struct {
+	prompt.Prompter
+	answer bool
+	asked  []string
+}
+
+func (p *confirmPrompter) Confirm(title string, def bool) (bool, error) {
+	p.asked = append(p.asked, title)
+	return p.answer, nil
+}
+
+func TestDevEnvFile(t *testing.T) {
+	const url = "http://127.0.0.1:4848"
+	tests := []struct {
+		name      string
+		before    string // "" means no file
+		tty       bool
+		answer    bool
+		opts      devOptions
+		wantFile  string
+		wantAsked bool
+		wantErr   string // a line on stderr
+	}{
+		{name: "terminal, yes", before: "ENVOY_CLIENT_ID=a\n", tty: true, answer: true, wantAsked: true,
+			wantFile: "ENVOY_CLIENT_ID=a\nENVOY_BASE_URL=" + url + "\n", wantErr: "wrote ENVOY_BASE_URL=" + url},
+		{name: "terminal, no", before: "ENVOY_CLIENT_ID=a\n", tty: true, answer: false, wantAsked: true,
+			wantFile: "ENVOY_CLIENT_ID=a\n"},
+		{name: "no terminal says how", before: "ENVOY_BASE_URL=http://old\n",
+			wantFile: "ENVOY_BASE_URL=http://old\n", wantErr: "ENVOY_BASE_URL in .env is http://old; run with --write-env"},
+		{name: "--write-env replaces", before: "# keep\nENVOY_BASE_URL=http://old\n", opts: devOptions{WriteEnv: true},
+			wantFile: "# keep\nENVOY_BASE_URL=" + url + "\n"},
+		{name: "--write-env creates", opts: devOptions{WriteEnv: true}, wantFile: "ENVOY_BASE_URL=" + url + "\n"},
+		{name: "--no-write-env on a terminal", tty: true, opts: devOptions{NoWriteEnv: true}},
+		{name: "already right", before: "ENVOY_BASE_URL=" + url + "\n", tty: true, wantFile: "ENVOY_BASE_URL=" + url + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, errOut := iostreams.Test()
+			ios.SetStdinTTY(tt.tty)
+			ios.SetStdoutTTY(tt.tty)
+			f := NewFactory(ios, build.Info{})
+			dir := t.TempDir()
+			f.Getwd = func() (string, error) { return dir, nil }
+			f.Getenv = func(string) string { return "" }
+			p := &confirmPrompter{answer: tt.answer}
+			f.Prompter = p
+			envFile := filepath.Join(dir, ".env")
+			if tt.before != "" {
+				if err := os.WriteFile(envFile, []byte(tt.before), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			log := &devLog{io: ios}
+			if err := devEnvFile(f, log, &tt.opts, url, false); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(envFile)
+			if tt.wantFile == "" {
+				if err == nil {
+					t.Fatalf(".env was written: %q", data)
+				}
+			} else if string(data) != tt.wantFile {
+				t.Fatalf(".env = %q, want %q", data, tt.wantFile)
+			}
+			if (len(p.asked) > 0) != tt.wantAsked {
+				t.Fatalf("asked = %q", p.asked)
+			}
+			if tt.wantErr != "" && !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Fatalf("stderr = %q, want %q", errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPrefixWriter(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	w := &prefixWriter{l: &devLog{io: ios}, prefix: "[plugin]"}
+	for _, chunk := range []string{"hel", "lo\r\nwor", "ld\n", "\n", "tail"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := errOut.String(); got != "[plugin] hello\n[plugin] world\n[plugin] \n" {
+		t.Fatalf("before Flush: %q", got)
+	}
+	w.Flush()
+	if got := errOut.String(); !strings.HasSuffix(got, "[plugin] tail\n") {
+		t.Fatalf("after Flush: %q", got)
+	}
+}
+
+func TestListenURL(t *testing.T) {
+	tests := []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4848}, "http://127.0.0.1:4848"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 1}, "http://127.0.0.1:1"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 2}, "http://[::1]:2"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 3}, "http://[::1]:3"},
+	}
+	for _, tt := range tests {
+		if got := listenURL(tt.addr); got != tt.want {
+			t.Errorf("listenURL(%v) = %s, want %s", tt.addr, got, tt.want)
+		}
+	}
+}
+
+func TestWaitListening(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := waitListening(context.Background(), addr, time.Second, nil); err != nil {
+		t.Fatalf("listening: %v", err)
+	}
+	ln.Close()
+	exited := make(chan struct{})
+	close(exited)
+	if err := waitListening(context.Background(), addr, time.Second, exited); !errors.Is(err, errPluginExited) {
+		t.Fatalf("exited: %v", err)
+	}
+	if err := waitListening(context.Background(), addr, 100*time.Millisecond, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("timeout: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := waitListening(ctx, addr, time.Second, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+func TestIsLocalHost(t *testing.T) {
+	for h, want := range map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true, "0.0.0.0": true, "app.localhost": true, "example.com": false, "10.0.0.1": false} {
+		if got := isLocalHost(h); got != want {
+			t.Errorf("isLocalHost(%q) = %v", h, got)
+		}
+	}
+}
+
+func jsonNum(s string) json.Number { return json.Number(s) }
