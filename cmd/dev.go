@@ -65,8 +65,9 @@ log of everything the plugin does against the API is printed on stderr
 
 The simulated install (plugin id, install id, config, storage, jobs and the
 issued tokens) persists in .envoy-plugin/state.json (added to .gitignore);
---reset starts clean. While dev runs, .envoy-plugin/dev.json tells other
-commands (send-event, jobs, storage, config) where to find it.
+--reset starts clean. Once ready, dev writes .envoy-plugin/dev.json (its URL
+and pid; removed on exit): other commands (send-event, jobs, storage, config)
+find it there, and scripts that start dev in the background can wait for it.
 
 After --, the plugin's start command is run with ENVOY_BASE_URL,
 ENVOY_CLIENT_ID, ENVOY_CLIENT_SECRET and PORT (from plugin.base_url) in its
@@ -74,7 +75,8 @@ environment; its output is prefixed with [plugin]. dev waits until it
 accepts connections, forwards Ctrl-C and stops its whole process group; if
 the plugin exits, dev exits with its code. --then runs a shell command once
 everything is ready, then stops everything and exits with that command's
-status: the shape of a CI check.
+status: the shape of a CI check. Ctrl-C stops the plugin and the simulator
+and exits 0.
 
 The token endpoint accepts the project's credentials (flags > environment >
 env file, as every command reads them), in Basic auth and in the body, as

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/brianvoe/gofakeit/v7"
 	"io"
 	"os"
 	"os/signal"
@@ -523,6 +524,13 @@ func sendEventRun(ctx context.Context, f *Factory, o *sendEventOptions) error {
 	}
 	instOpts.Config = cfg
 	run.install = gen.Install(instOpts)
+	if simInstall != nil {
+		// The simulated install's location, company and zone derive from its
+		// id, as in test-select and install (resource_select choices), so
+		// that ids agree across commands whatever the seed.
+		fixed := sim.NewInstall(gofakeit.New(sim.InstallSeed(simInstall.InstallID)), sim.InstallOptions{PluginID: simInstall.PluginID, InstallID: simInstall.InstallID})
+		run.install.Location, run.install.Company, run.install.Zone = fixed.Location, fixed.Company, fixed.Zone
+	}
 	b.Install = run.install
 	switch {
 	case run.store != nil:

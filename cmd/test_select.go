@@ -348,7 +348,12 @@ func testSelectInstall(ctx context.Context, f *Factory, o *testSelectOptions, m 
 			}
 		}
 	}
-	install := sim.NewInstall(gofakeit.New(1), instOpts)
+	seed := uint64(1)
+	if store != nil {
+		// Same location, company and zone as send-event and install use.
+		seed = sim.InstallSeed(instOpts.InstallID)
+	}
+	install := sim.NewInstall(gofakeit.New(seed), instOpts)
 	if store != nil && store.Running() && install.Auth != nil {
 		if token, exp, err := store.IssueToken(ctx); err == nil {
 			install.Auth.AccessToken, install.Auth.ExpiresIn = token, exp

@@ -2,7 +2,6 @@ package install
 
 import (
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"sort"
 	"strings"
@@ -16,11 +15,7 @@ import (
 // InstallSeed derives the fake-data seed of an install from its id, so that
 // the location, company and zone of a simulated install are the same in
 // every command and on every run.
-func InstallSeed(installID string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(installID))
-	return h.Sum64()
-}
+func InstallSeed(installID string) uint64 { return sim.InstallSeed(installID) }
 
 // RouteInstall is what route requests carry for a simulated install: its
 // ids and config come from the store, its location, company and zone from

@@ -2,10 +2,20 @@ package sim
 
 import (
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/brianvoe/gofakeit/v7"
 )
+
+// InstallSeed derives the fake-data seed of an install from its id, so that
+// the location, company and zone of a simulated install are the same in
+// every command (send-event, test-select, install) and on every run.
+func InstallSeed(installID string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(installID))
+	return h.Sum64()
+}
 
 // InstallOptions choose the fake install's ids and config.
 type InstallOptions struct {
