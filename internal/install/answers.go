@@ -3,6 +3,7 @@ package install
 import (
 	"errors"
 	"fmt"
+	"github.com/envoy-plugin/envoy-plugin/internal/suggest"
 	"math"
 	"sort"
 	"strings"
@@ -148,7 +149,7 @@ func (a *Answers) Check(m *manifest.Manifest) error {
 			continue
 		}
 		msg := fmt.Sprintf("unknown key %s: no form field has it", k)
-		if s := closest(k, keyList); s != "" {
+		if s := suggest.Closest(k, keyList); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		} else if len(keyList) > 0 {
 			msg += " (keys: " + strings.Join(keyList, ", ") + ")"
@@ -166,7 +167,7 @@ func (a *Answers) Check(m *manifest.Manifest) error {
 		switch {
 		case !ok:
 			msg := fmt.Sprintf("unknown step %q in [steps]", t)
-			if s := closest(t, titleList); s != "" {
+			if s := suggest.Closest(t, titleList); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			problems = append(problems, msg)
@@ -187,41 +188,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// closest returns the candidate nearest to s when it is near enough to be a
-// likely typo.
-func closest(s string, cands []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range cands {
-		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best != "" && bestD <= max(2, len(s)/4) {
-		return best
-	}
-	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

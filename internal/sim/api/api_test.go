@@ -170,15 +170,19 @@ func checker(t *testing.T) func(status int, body []byte) json.RawMessage {
 
 func TestLogin(t *testing.T) {
 	good := map[string]any{"grant_type": "client_credentials", "client_id": testID, "client_secret": testSecret, "scope": "plugin,token.refresh"}
-	with := func(k string, v any) map[string]any {
+	// with copies good with key/value pairs changed; a nil value deletes.
+	with := func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for kk, vv := range good {
 			m[kk] = vv
 		}
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
+		for i := 0; i+1 < len(kv); i += 2 {
+			k := kv[i].(string)
+			if kv[i+1] == nil {
+				delete(m, k)
+			} else {
+				m[k] = kv[i+1]
+			}
 		}
 		return m
 	}
@@ -191,9 +195,10 @@ func TestLogin(t *testing.T) {
 	}{
 		{"sdk login", testID, testSecret, good, 200, nil},
 		{"wrong secret", testID, "nope", good, 401, []string{"Basic auth password is not the client secret", `expected client id "test-client-id" (ENVOY_CLIENT_ID, from .env)`, "ENVOY_CLIENT_SECRET (from environment)"}},
-		{"no basic auth", "", "", good, 401, []string{"no Basic auth header"}},
+		{"body credentials only (client_secret_post)", "", "", good, 200, nil},
+		{"no credentials at all", "", "", with("client_id", nil, "client_secret", nil), 401, []string{"no credentials: neither a Basic auth header"}},
 		{"wrong id", "other", testSecret, with("client_id", "other"), 401, []string{`Basic auth user is "other"`, `body's client_id is "other"`}},
-		{"body without secret", testID, testSecret, with("client_secret", nil), 401, []string{"the body has no client_secret"}},
+		{"basic auth only (client_secret_basic)", testID, testSecret, with("client_id", nil, "client_secret", nil), 200, nil},
 		{"body with wrong secret", testID, testSecret, with("client_secret", "x"), 401, []string{"body's client_secret is not the client secret"}},
 		{"wrong grant", testID, testSecret, with("grant_type", "password"), 400, []string{"unsupported grant_type"}},
 	}

@@ -214,11 +214,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.log(Event{Kind: KindLoginFailed, Method: r.Method, Path: r.URL.Path, Status: http.StatusBadRequest, Message: msg, Source: "plugin"})
 		return
 	}
+	// The SDK sends the credentials twice, as Basic auth and in the body.
+	// Like an OAuth2 server (client_secret_basic or client_secret_post),
+	// either one is enough, but every credential that is given must be right.
 	var problems []string
 	id, secret, hasBasic := r.BasicAuth()
-	if !hasBasic {
-		problems = append(problems, "no Basic auth header (Authorization: Basic base64(client_id:client_secret))")
-	} else {
+	bodyID, hasBodyID := fields["client_id"]
+	bodySecret, hasBodySecret := fields["client_secret"]
+	if hasBasic {
 		if !eq(id, s.o.ClientID) {
 			problems = append(problems, fmt.Sprintf("the Basic auth user is %q", id))
 		}
@@ -226,15 +229,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			problems = append(problems, "the Basic auth password is not the client secret")
 		}
 	}
-	if v, ok := fields["client_id"]; !ok {
-		problems = append(problems, "the body has no client_id")
-	} else if !eq(v, s.o.ClientID) {
-		problems = append(problems, fmt.Sprintf("the body's client_id is %q", v))
+	if hasBodyID && !eq(bodyID, s.o.ClientID) {
+		problems = append(problems, fmt.Sprintf("the body's client_id is %q", bodyID))
 	}
-	if v, ok := fields["client_secret"]; !ok {
-		problems = append(problems, "the body has no client_secret")
-	} else if !eq(v, s.o.ClientSecret) {
+	if hasBodySecret && !eq(bodySecret, s.o.ClientSecret) {
 		problems = append(problems, "the body's client_secret is not the client secret")
+	}
+	if !hasBasic && !(hasBodyID && hasBodySecret) {
+		problems = append(problems, "no credentials: neither a Basic auth header (Authorization: Basic base64(client_id:client_secret)) nor client_id and client_secret in the body")
+	}
+	if !hasBasic {
+		id = bodyID
 	}
 	if len(problems) > 0 {
 		msg := fmt.Sprintf("invalid client credentials: %s; expected client id %q (ENVOY_CLIENT_ID, from %s) and the client secret from ENVOY_CLIENT_SECRET (from %s)",

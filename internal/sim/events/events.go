@@ -6,6 +6,7 @@ package events
 
 import (
 	"fmt"
+	"github.com/envoy-plugin/envoy-plugin/internal/suggest"
 	"slices"
 	"strings"
 )
@@ -68,7 +69,7 @@ func Suggest(name string) string {
 	for i, e := range events {
 		names[i] = e.Name
 	}
-	return closest(name, names)
+	return suggest.Closest(name, names)
 }
 
 // Variant shapes an event like the SDK's factories' options.
@@ -110,7 +111,7 @@ func ParseWith(s string) ([]string, error) {
 			}
 		default:
 			hint := ""
-			if c := closest(w, withNames); c != "" {
+			if c := suggest.Closest(w, withNames); c != "" {
 				hint = fmt.Sprintf(" (did you mean %q?)", c)
 			}
 			return nil, fmt.Errorf("unknown --with value %q%s; use a comma-separated list of %s, or all",
@@ -154,38 +155,4 @@ func Ignored(event string, v Variant) []string {
 		}
 	}
 	return out
-}
-
-// closest returns the candidate within edit distance 2 of s (or sharing
-// its prefix), "" when none.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		d := levenshtein(s, c)
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
