@@ -313,12 +313,22 @@ func devRun(f *Factory, opts *devOptions) error {
 	log := &devLog{io: f.IO, json: opts.JSON}
 	projectDir := f.ProjectDir()
 
+	// One dev per project: the lock is held until this process ends (the
+	// system drops it even on SIGKILL); dev.json names the holder.
+	lock, holder, err := simstate.LockDev(projectDir)
+	if err != nil {
+		if errors.Is(err, simstate.ErrLocked) {
+			return runningDevError(projectDir, holder)
+		}
+		return err
+	}
+	defer lock.Release()
 	if d, err := simstate.ReadDevInfo(projectDir); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		alive := simstate.Probe(ctx, d) == nil
 		cancel()
 		if alive {
-			return fmt.Errorf("a simulator already runs for this project at %s (pid %d); stop it first, or point the plugin at it", d.URL, d.PID)
+			return runningDevError(projectDir, d.PID)
 		}
 	}
 
@@ -391,12 +401,6 @@ func devRun(f *Factory, opts *devOptions) error {
 		_ = srv.Shutdown(sctx)
 		log.event(api.Event{Kind: api.KindStopped, Message: "simulator stopped"})
 	}()
-	if err := simstate.WriteDevInfo(projectDir, simstate.DevInfo{
-		URL: baseURL, PID: os.Getpid(), AdminKey: adminKey, StateFile: statePath,
-		StartedAt: f.Now().UTC().Format(time.RFC3339),
-	}); err != nil {
-		return fmt.Errorf("writing %s: %w", simstate.DevInfoPath(projectDir), err)
-	}
 	in := db.Install()
 	log.event(api.Event{Kind: api.KindReady, URL: baseURL, InstallID: in.InstallID, PID: os.Getpid()})
 	log.infof("ENVOY_BASE_URL=%s", baseURL)
@@ -435,6 +439,18 @@ func devRun(f *Factory, opts *devOptions) error {
 			}
 			log.event(api.Event{Kind: api.KindPlugin, Message: "plugin accepts connections on " + target.Addr})
 		}
+	}
+
+	// Ready: the simulator answers and the plugin (if any) accepts
+	// connections. Only now do other processes see dev.json.
+	if err := simstate.WriteDevInfo(projectDir, simstate.DevInfo{
+		URL: baseURL, PID: os.Getpid(), AdminKey: adminKey, StateFile: statePath,
+		StartedAt: f.Now().UTC().Format(time.RFC3339),
+	}); err != nil {
+		if plugin != nil {
+			plugin.stop(opts.StopTimeout)
+		}
+		return fmt.Errorf("writing %s: %w", simstate.DevInfoPath(projectDir), err)
 	}
 
 	if opts.Then != "" {
@@ -477,6 +493,18 @@ func devRun(f *Factory, opts *devOptions) error {
 		}
 		return fmt.Errorf("the simulator stopped: %w", err)
 	}
+}
+
+// runningDevError says that another dev runs for the project, with its
+// URL when its dev.json is readable.
+func runningDevError(projectDir string, pid int) error {
+	if d, err := simstate.ReadDevInfo(projectDir); err == nil && (pid == 0 || d.PID == pid) {
+		return fmt.Errorf("envoy-plugin dev already runs for this project at %s (pid %d): stop it first (Ctrl-C in its terminal, or kill %d), or use it: ENVOY_BASE_URL=%s", d.URL, d.PID, d.PID, d.URL)
+	}
+	if pid > 0 {
+		return fmt.Errorf("envoy-plugin dev already runs for this project (pid %d, still starting: %s does not exist yet): stop it first (kill %d), or wait for it", pid, simstate.DevInfoPath(projectDir), pid)
+	}
+	return fmt.Errorf("envoy-plugin dev already runs for this project (it holds %s): stop it first", simstate.LockPath(projectDir))
 }
 
 // listenURL is the base URL for a listener: an unspecified address

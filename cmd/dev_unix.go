@@ -19,6 +19,7 @@ func setProcessGroup(c *exec.Cmd) {
 		c.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	c.SysProcAttr.Setpgid = true
+	setDeathSignal(c.SysProcAttr)
 }
 
 // interruptProcess sends SIGINT (Ctrl-C) to c's process group.

@@ -102,7 +102,7 @@ func Parse(path string, data []byte) (m *Manifest, findings []Finding) {
 	}()
 	var tree map[string]any
 	if _, err := toml.Decode(string(data), &tree); err != nil {
-		return nil, []Finding{syntaxFinding(path, err)}
+		return nil, recoverSyntax(path, data, err)
 	}
 	pos := scanPositions(data)
 	d := &decoder{file: path, pos: pos, present: map[string]bool{}, bad: map[string]bool{}}
@@ -112,6 +112,104 @@ func Parse(path string, data []byte) (m *Manifest, findings []Finding) {
 	c.run()
 	SortFindings(d.findings)
 	return m, d.findings
+}
+
+// maxSyntaxErrors bounds how many syntax errors recoverSyntax reports.
+const maxSyntaxErrors = 10
+
+// recoverSyntax reports the TOML syntax error err of data and, so that one
+// typo does not hide every other problem, tries to go on: it blanks the
+// offending line (or renames an offending table header to a placeholder
+// table, so that its keys do not land in the table above) and parses again,
+// up to maxSyntaxErrors times. When the rest parses, the other findings are
+// reported too, except those that the blanked lines may have caused: a
+// finding on a blanked line, about a placeholder table, or a missing key of
+// a table that lost a line.
+func recoverSyntax(path string, data []byte, err error) []Finding {
+	findings := []Finding{syntaxFinding(path, err)}
+	lines := strings.SplitAfter(string(data), "\n")
+	blanked := map[int]bool{} // 1-based line numbers
+	headerRenamed := false
+	for {
+		line := findings[len(findings)-1].Line
+		if line < 1 || line > len(lines) || blanked[line] || len(findings) >= maxSyntaxErrors {
+			return findings
+		}
+		blanked[line] = true
+		eol := lines[line-1][len(strings.TrimRight(lines[line-1], "\r\n")):]
+		if t := strings.TrimSpace(lines[line-1]); strings.HasPrefix(t, "[") && !strings.Contains(t, "=") {
+			lines[line-1] = fmt.Sprintf("[%s%d]%s", recoveredTable, line, eol)
+			headerRenamed = true
+		} else {
+			lines[line-1] = eol
+		}
+		src := strings.Join(lines, "")
+		var tree map[string]any
+		if _, err := toml.Decode(src, &tree); err != nil {
+			f := syntaxFinding(path, err)
+			if f.Line == line {
+				return findings // blanking did not help (e.g. an unclosed string or array)
+			}
+			findings = append(findings, f)
+			continue
+		}
+		rest := restFindings(path, []byte(src), tree, blanked, headerRenamed)
+		findings = append(findings, rest...)
+		SortFindings(findings)
+		return findings
+	}
+}
+
+// recoveredTable prefixes the placeholder tables of recoverSyntax.
+const recoveredTable = "envoy_plugin_unreadable_line_"
+
+// restFindings validates what recoverSyntax could read and drops the
+// findings that its blanking may have caused.
+func restFindings(path string, src []byte, tree map[string]any, blanked map[int]bool, headerRenamed bool) []Finding {
+	pos := scanPositions(src)
+	d := &decoder{file: path, pos: pos, present: map[string]bool{}, bad: map[string]bool{}}
+	m := &Manifest{Path: path, pos: pos}
+	d.decodeTable("", tree, reflect.ValueOf(m).Elem())
+	(&checker{decoder: d, m: m}).run()
+	// The lines that start a table: a missing key of the table starting
+	// at line h is an artefact when a line of that table was blanked.
+	lines := strings.Split(string(src), "\n")
+	var headers []int
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "[") && !strings.Contains(l, "=") {
+			headers = append(headers, i+1)
+		}
+	}
+	lostLine := func(table int) bool {
+		end := len(lines) + 1
+		for _, h := range headers {
+			if h > table {
+				end = h
+				break
+			}
+		}
+		for l := range blanked {
+			if l >= table && l < end {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Finding
+	for _, f := range d.findings {
+		switch {
+		case blanked[f.Line], strings.Contains(f.Key, recoveredTable), strings.Contains(f.Message, recoveredTable):
+			continue
+		case strings.HasPrefix(f.Message, "missing"):
+			// Top-level findings sit at 1:1: any blanked line or renamed
+			// header may have held what is missing.
+			if f.Line <= 1 || headerRenamed || lostLine(f.Line) {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // syntaxFinding turns a TOML syntax error into a finding with its position.

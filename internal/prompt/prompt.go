@@ -4,6 +4,7 @@
 package prompt
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -35,6 +36,39 @@ type HuhPrompter struct {
 	In         io.Reader
 	Out        io.Writer
 	Accessible bool
+
+	// ctx, when set (WithContext), interrupts a prompt: a cancelled ctx
+	// (Ctrl-C caught as a signal) and, in accessible mode, the end of the
+	// input (Ctrl-D) answer ErrCancelled instead of keeping the defaults.
+	ctx context.Context
+	// line hands accessible mode its input one line at a time (huh reads
+	// each prompt through its own bufio.Scanner, which would swallow the
+	// lines of the following prompts), so that it can be interrupted.
+	line *lineInput
+}
+
+// ContextPrompter is a Prompter that can be bound to a context: a prompt in
+// progress ends with ErrCancelled when the context is cancelled, in
+// accessible mode too, where a blocked read would otherwise never notice.
+type ContextPrompter interface {
+	Prompter
+	WithContext(ctx context.Context) Prompter
+}
+
+// WithContext returns a copy of p bound to ctx (see ContextPrompter). The
+// copy also reads the end of the input in accessible mode as a cancel
+// (Ctrl-D), where huh alone would silently keep every default.
+func (p *HuhPrompter) WithContext(ctx context.Context) Prompter {
+	c := &HuhPrompter{In: p.In, Out: p.Out, Accessible: p.Accessible, ctx: ctx}
+	return c
+}
+
+// Bind returns p bound to ctx when it supports it, else p itself.
+func Bind(p Prompter, ctx context.Context) Prompter {
+	if cp, ok := p.(ContextPrompter); ok && ctx != nil {
+		return cp.WithContext(ctx)
+	}
+	return p
 }
 
 // New returns a huh-backed Prompter writing to out (stderr, normally).
@@ -43,13 +77,33 @@ func New(in io.Reader, out io.Writer) *HuhPrompter {
 }
 
 func (p *HuhPrompter) run(field huh.Field) error {
+	ctx := p.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return ErrCancelled
+	}
+	in := p.In
+	if p.Accessible && in != nil {
+		if p.line == nil || p.line.src != in {
+			p.line = newLineInput(in)
+		}
+		p.line.begin(ctx)
+		in = p.line
+	}
 	form := huh.NewForm(huh.NewGroup(field)).
-		WithInput(p.In).
+		WithInput(in).
 		WithOutput(p.Out).
 		WithAccessible(p.Accessible).
 		WithShowHelp(false)
-	err := form.Run()
-	if errors.Is(err, huh.ErrUserAborted) {
+	err := form.RunWithContext(ctx)
+	if errors.Is(err, huh.ErrUserAborted) || ctx.Err() != nil {
+		return ErrCancelled
+	}
+	if p.Accessible && p.line != nil && p.line.ended() && p.ctx != nil {
+		// The input ended (Ctrl-D) before an answer: huh kept the
+		// default; a bound prompter reads it as a cancel.
 		return ErrCancelled
 	}
 	return err

@@ -62,7 +62,17 @@ func (c *fieldRun) run(ctx context.Context, parents []sample, hasParents bool) {
 		r.values = nil // other parents' digests are not needed any more
 	}
 
+	if ctx.Err() != nil {
+		// Interrupted: report what was walked, call nothing more.
+		for _, r := range results {
+			r.values = nil
+		}
+		return
+	}
 	base := specs[0]
+	// Later checks need a page that was read whole: after an answer that
+	// failed on page 1 (too large, invalid JSON...) there is nothing to
+	// search in or look up.
 	usable := c.main.pages > 0 || (c.main.stop == nil && c.main.calls > 0)
 	if t.Searchable {
 		if usable {
@@ -73,9 +83,12 @@ func (c *fieldRun) run(ctx context.Context, parents []sample, hasParents bool) {
 	}
 	switch {
 	case t.SelectedValuesURL != "":
-		if c.main.distinct() > 0 {
+		switch {
+		case !usable:
+			c.rep.add(Check{Name: "selected values", Status: Skip, Message: "skipped: the walk gave no page to look values up from"})
+		case c.main.distinct() > 0:
 			c.selectedChecks(ctx, base)
-		} else {
+		default:
 			c.rep.add(Check{Name: "selected values", Status: Skip, Message: "skipped: the walk gave no value to look up"})
 		}
 	case t.Pagination == manifest.PaginationPage || t.Pagination == manifest.PaginationCursor:
@@ -519,13 +532,13 @@ func (c *fieldRun) selectedChecks(ctx context.Context, base walkSpec) {
 		params["value"] = jsonValue(s.value)
 		resp, d, diag := c.routeCall(ctx, url, params)
 		oneDur += d
-		what := fmt.Sprintf("value %s (page %d, %q)", s.valueRaw, s.page, s.label)
+		what := fmt.Sprintf("value %s (page %d, %q)", cut(s.valueRaw, 80), s.page, cut(s.label, 80))
 		if msg := c.selectedProblem(resp, diag, s); msg != "" {
 			one.Status = Fail
 			one.Details = append(one.Details, what+": "+msg)
 			continue
 		}
-		okLabels = append(okLabels, fmt.Sprintf("%q", s.label))
+		okLabels = append(okLabels, fmt.Sprintf("%q", cut(s.label, 80)))
 	}
 	one.DurationMs = ms(oneDur)
 	if one.Status == Pass {
@@ -610,7 +623,7 @@ func (c *fieldRun) selectedProblem(resp *sim.Response, diag string, s sample) st
 		return fmt.Sprintf("the answer does not hold this value: %s", cut(string(bytes.TrimSpace(resp.Body)), 160))
 	}
 	if o.label != s.label {
-		return fmt.Sprintf("answered the label %q, the options URL gave %q", o.label, s.label)
+		return fmt.Sprintf("answered the label %q, the options URL gave %q", cut(o.label, 80), cut(s.label, 80))
 	}
 	return ""
 }
@@ -638,9 +651,9 @@ func (c *fieldRun) selectedArrayProblem(resp *sim.Response, diag string, samples
 		o := l.find(s.key)
 		switch {
 		case o == nil:
-			out = append(out, fmt.Sprintf("value %s (page %d, %q) is missing from the answer", s.valueRaw, s.page, s.label))
+			out = append(out, fmt.Sprintf("value %s (page %d, %q) is missing from the answer", cut(s.valueRaw, 80), s.page, cut(s.label, 80)))
 		case o.label != s.label:
-			out = append(out, fmt.Sprintf("value %s: answered the label %q, the options URL gave %q", s.valueRaw, o.label, s.label))
+			out = append(out, fmt.Sprintf("value %s: answered the label %q, the options URL gave %q", cut(s.valueRaw, 80), cut(o.label, 80), cut(s.label, 80)))
 		}
 	}
 	// Other values the walk saw must keep their label too.
@@ -651,7 +664,7 @@ func (c *fieldRun) selectedArrayProblem(resp *sim.Response, diag string, samples
 				found = found || s.key == o.key
 			}
 			if !found {
-				out = append(out, fmt.Sprintf("value %s: answered the label %q, different from the walk's", cut(string(o.valueRaw), 80), o.label))
+				out = append(out, fmt.Sprintf("value %s: answered the label %q, different from the walk's", cut(string(o.valueRaw), 80), cut(o.label, 80)))
 			}
 		}
 	}
@@ -664,7 +677,7 @@ func (c *fieldRun) selectedArrayProblem(resp *sim.Response, diag string, samples
 func sampleValues(ss []sample) string {
 	var parts []string
 	for _, s := range ss {
-		parts = append(parts, s.valueRaw)
+		parts = append(parts, cut(s.valueRaw, 80))
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }

@@ -230,6 +230,9 @@ func Run(ctx context.Context, targets []Target, opts Options) *Report {
 	rep := &Report{Strict: opts.Strict}
 	var left *fieldRun
 	for i := range targets {
+		if ctx.Err() != nil {
+			break // interrupted: the report holds the fields tested so far
+		}
 		t := &targets[i]
 		if opts.Progress != nil {
 			opts.Progress(t.Name())
