@@ -316,6 +316,12 @@ func devRun(f *Factory, opts *devOptions) error {
 	// One dev per project: the lock is held until this process ends (the
 	// system drops it even on SIGKILL); dev.json names the holder.
 	lock, holder, err := simstate.LockDev(projectDir)
+	for try := 0; errors.Is(err, simstate.ErrLocked) && try < 20; try++ {
+		// A jobs/storage/config command holds it for a moment while it
+		// edits the state file; a dev holds it until it stops.
+		time.Sleep(50 * time.Millisecond)
+		lock, holder, err = simstate.LockDev(projectDir)
+	}
 	if err != nil {
 		if errors.Is(err, simstate.ErrLocked) {
 			return runningDevError(projectDir, holder)

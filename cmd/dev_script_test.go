@@ -24,6 +24,51 @@ func init() {
 	registerScriptCmd("dev-node-plugin", scriptDevNodePlugin)
 	registerScriptCmd("dev-wait", scriptDevWait)
 	registerScriptCmd("dev-http", scriptDevHTTP)
+	registerScriptCmd("dev-wait-file", scriptDevWaitFile)
+	registerScriptCmd("dev-pid-gone", scriptDevPIDGone)
+}
+
+// dev-wait-file file
+//
+// Waits until file exists and is not empty.
+func scriptDevWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dev-wait-file file")
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && len(strings.TrimSpace(string(data))) > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not appear", args[0])
+}
+
+// dev-pid-gone file
+//
+// Waits (up to 10 s) until the process whose pid file holds is gone: no
+// longer in /proc, or a zombie (dead, not yet reaped). Linux only.
+func scriptDevPIDGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dev-pid-gone file")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	pid := strings.TrimSpace(string(data))
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return
+		}
+		// pid (comm) STATE ...: comm may hold spaces, so look after the last ')'.
+		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	ts.Fatalf("process %s (from %s) is still running", pid, args[0])
 }
 
 // dev-ci-needs-node

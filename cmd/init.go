@@ -140,6 +140,21 @@ func initRun(f *Factory, opts *initOptions) error {
 	events, _ := parseEventFlags(opts.EventFlags)
 	interactive := f.IO.CanPrompt()
 
+	if st, err := os.Stat(target); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file; remove it, or init another folder", target)
+	}
+	envFile := filepath.Join(dir, ".env")
+	if f.EnvFileFlag != "" {
+		envFile = f.EnvFile()
+	}
+	// Refuse before writing anything when the credentials could not be
+	// written next (an env file that is a directory, a foreign symlink,
+	// read-only ...).
+	if st, err := os.Stat(filepath.Dir(envFile)); err == nil && st.IsDir() {
+		if err := creds.CheckEnvFile(envFile); err != nil {
+			return fmt.Errorf("nothing written: %w", err)
+		}
+	}
 	if _, err := os.Stat(target); err == nil && !opts.Force {
 		if !interactive {
 			return fmt.Errorf("%s already exists; pass --force to overwrite it", target)
@@ -193,10 +208,6 @@ func initRun(f *Factory, opts *initOptions) error {
 	cs := f.IO.ColorScheme()
 	fmt.Fprintf(f.IO.ErrOut, "%s Wrote %s\n", cs.SuccessIcon(), target)
 
-	envFile := filepath.Join(dir, ".env")
-	if f.EnvFileFlag != "" {
-		envFile = f.EnvFile()
-	}
 	if err := initCredentials(f, envFile); err != nil {
 		return fmt.Errorf("%s is written, but the credentials are not: %w; run `envoy-plugin creds generate`", target, err)
 	}
@@ -238,7 +249,7 @@ func askInit(p prompt.Prompter, opts *initOptions, so *manifest.ScaffoldOptions)
 		}
 	}
 	if !opts.DescriptionSet {
-		if so.Description, err = ask(p, "Description", "What the plugin does (optional).", "", nil); err != nil {
+		if so.Description, err = ask(p, "Description", "What the plugin does; may stay empty.", "", nil); err != nil {
 			return err
 		}
 	}
@@ -282,11 +293,15 @@ func askInit(p prompt.Prompter, opts *initOptions, so *manifest.ScaffoldOptions)
 	return nil
 }
 
-// ask prompts for one value. An empty answer means the default (huh's
-// accessible mode hands the validator the empty line, not the default), and
-// the final value is checked again, since an input that ends early returns
-// whatever was typed last.
+// ask prompts for one value. The default is shown in the title, and the
+// input starts empty (a pre-filled input would append what is typed to the
+// default): an empty answer means the default. The final value is checked
+// again, since an input that ends early returns whatever was typed last.
 func ask(p prompt.Prompter, title, description, def string, validate func(string) error) (string, error) {
+	shown := title
+	if def != "" {
+		shown = fmt.Sprintf("%s [%s]", title, def)
+	}
 	var v func(string) error
 	if validate != nil {
 		v = func(s string) error {
@@ -296,7 +311,7 @@ func ask(p prompt.Prompter, title, description, def string, validate func(string
 			return validate(strings.TrimSpace(s))
 		}
 	}
-	got, err := p.Input(title, description, def, v)
+	got, err := p.Input(shown, description, "", v)
 	if err != nil {
 		return "", err
 	}

@@ -206,8 +206,9 @@ func TestInitInteractive(t *testing.T) {
 	if len(m.Steps) != 1 || m.Steps[0].Type != manifest.StepOAuth2 {
 		t.Fatalf("steps %+v", m.Steps)
 	}
-	// The name's default is the folder's name.
-	if !strings.Contains(p.Asked[0], "("+filepath.Base(dir)+")") {
+	// The name's default is the folder's name, shown in the title; the
+	// input starts empty, so that typing does not append to the default.
+	if !strings.Contains(p.Asked[0], "Plugin name ["+filepath.Base(dir)+"]") || !strings.HasSuffix(p.Asked[0], "()") {
 		t.Fatalf("name default: %s", p.Asked[0])
 	}
 }

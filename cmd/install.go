@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,7 +63,15 @@ saves anything.
 Popup steps open the content URL with a fresh state (and a "callback" param
 naming the local callback URL, since a plugin under development cannot
 redirect to Envoy's own); the plugin redirects to the callback with the same
-state plus values. A missing or wrong state is refused as forged.
+state plus values, which go to the validation URL (as for OAuth2, without
+one nothing is saved). A missing or wrong state is refused as forged (on a
+terminal the step can be started over).
+
+The callback URL is http://127.0.0.1:8765/oauth2/callback unless
+--callback-port says otherwise: the one envoy-plugin validate prints.
+
+Ctrl-C (or Ctrl-D at an accessible prompt) cancels: exit 130, nothing
+stored.
 
 With --answers FILE there are no prompts (for CI): form values at the top
 level by field key, an OAuth2 step's token response or a popup's callback
@@ -115,9 +124,13 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Ctrl-C is left to its default (the process ends): nothing is stored
-	// before every step completes, and a prompt blocked on a read would not
-	// notice a cancelled context anyway.
+	// Ctrl-C: a full-screen prompt gets it as a key (huh answers
+	// ErrUserAborted); an accessible prompt, a callback wait or a request
+	// gets it as a signal, which cancels ctx; the bound prompter ends the
+	// prompt blocked on its read. Either way the walk ends with exit 130
+	// before anything is stored.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
 	m, err := f.Manifest()
 	if err != nil {
 		return err
@@ -137,7 +150,7 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 			return fmt.Errorf("%s: %v", opts.AnswersFile, err)
 		}
 	} else {
-		p = f.Prompter
+		p = prompt.Bind(f.Prompter, ctx)
 	}
 	store, err := opts.OpenStore(f.ProjectDir())
 	if err != nil {
@@ -168,7 +181,7 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 		CallbackTimeout: opts.CallbackTimeout,
 	})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, prompt.ErrCancelled) {
 			return CancelError
 		}
 		return err

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,10 @@ import (
 //	inst-seed KEY=VALUE...      merge into the simulated install's config
 //	                            (VALUE "null" removes the key)
 //	inst-config                 print the simulated install's config as JSON
+//	inst-location-agrees INSTALL_STDERR EVENT_STDOUT
+//	                            the first location id that install listed
+//	                            (its resource_select warning) is the
+//	                            meta.location.id of send-event's dry run
 //	inst-browse [-state forged|missing] prog args...
 //	                            run prog and play the installer's browser:
 //	                            every "in a browser: URL" it prints is
@@ -42,6 +47,41 @@ func init() {
 	registerScriptCmd("inst-seed", cmdInstSeed)
 	registerScriptCmd("inst-config", cmdInstConfig)
 	registerScriptCmd("inst-browse", cmdInstBrowse)
+	registerScriptCmd("inst-location-agrees", cmdInstLocationAgrees)
+}
+
+var instLocations = regexp.MustCompile(`simulated install's locations \(([^,)]+)[,)]`)
+
+func cmdInstLocationAgrees(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: inst-location-agrees INSTALL_STDERR EVENT_STDOUT")
+	}
+	m := instLocations.FindStringSubmatch(ts.ReadFile(args[0]))
+	if m == nil {
+		ts.Fatalf("%s lists no location ids", args[0])
+	}
+	var body struct {
+		Meta struct {
+			InstallID string `json:"install_id"`
+			Location  struct {
+				ID string `json:"id"`
+			} `json:"location"`
+		} `json:"meta"`
+	}
+	found := false
+	for _, line := range strings.Split(ts.ReadFile(args[1]), "\n") {
+		if strings.HasPrefix(line, `{"meta"`) {
+			ts.Check(json.Unmarshal([]byte(line), &body))
+			found = true
+		}
+	}
+	if !found {
+		ts.Fatalf("%s holds no request body", args[1])
+	}
+	if body.Meta.Location.ID != m[1] {
+		ts.Fatalf("install offered location %s first, the event carries meta.location.id %s", m[1], body.Meta.Location.ID)
+	}
+	fmt.Fprintf(ts.Stdout(), "location %s of install %s\n", m[1], body.Meta.InstallID)
 }
 
 func cmdInstPlugin(ts *testscript.TestScript, neg bool, args []string) {

@@ -252,3 +252,91 @@ func TestInstallRunFailureStoresNothing(t *testing.T) {
 		t.Fatalf("stored %v (%d merges), printed %q", store.cfg, store.merges, stdout.String())
 	}
 }
+
+// installSyncBuffer is a bytes.Buffer safe to read while the walk writes.
+type installSyncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *installSyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *installSyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestInstallRunInterrupted: Ctrl-C arrives as a signal (which cancels the
+// run's context) while an accessible prompt is blocked on its input, or
+// while a popup waits for its callback: the walk ends with exit 130
+// (CancelError) and stores nothing.
+func TestInstallRunInterrupted(t *testing.T) {
+	const secret = "interactive-secret-0123456789"
+	t.Setenv("ENVOY_CLIENT_SECRET", secret)
+	srv := httptest.NewServer(sample.New(sample.Options{Secret: secret}))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		answers string // "": interactive, accessible mode
+		waitFor string
+	}{
+		{"accessible prompt", "", "Greeting *"},
+		{"callback wait", "GREETING = \"Hi\"\n[steps.\"Connect Acme\"]\naccess_token = \"t\"\n", "Waiting for the callback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mpath := filepath.Join(dir, "envoy-plugin.toml")
+			if err := os.WriteFile(mpath, []byte(strings.ReplaceAll(installInteractiveManifest, "{{BASE_URL}}", srv.URL)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ios, _, stdout, _ := iostreams.Test()
+			errOut := &installSyncBuffer{}
+			ios.ErrOut = errOut
+			ios.SetStdinTTY(true)
+			ios.SetStdoutTTY(true)
+			f := NewFactory(ios, build.Info{})
+			f.ManifestFlag = mpath
+			in, w := io.Pipe()
+			defer w.Close()
+			f.Prompter = &prompt.HuhPrompter{In: in, Out: errOut, Accessible: true}
+			store := &installMemStore{cfg: map[string]any{"OLD": "x"}}
+			opts := &installOptions{CallbackPort: 0, CallbackTimeout: time.Minute, Timeout: 5 * time.Second,
+				OpenStore: func(string) (simstate.Store, error) { return store, nil }}
+			if tt.answers != "" {
+				opts.AnswersFile = filepath.Join(dir, "a.toml")
+				if err := os.WriteFile(opts.AnswersFile, []byte(tt.answers), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- installRun(ctx, f, opts) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(errOut.String(), tt.waitFor) {
+				if time.Now().After(deadline) {
+					cancel()
+					t.Fatalf("never reached %q:\n%s", tt.waitFor, errOut.String())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, CancelError) {
+					t.Fatalf("err = %v, want CancelError (exit 130)", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the walk did not end after the interrupt")
+			}
+			if store.merges != 0 || len(store.cfg) != 1 || stdout.Len() != 0 {
+				t.Fatalf("stored %v (%d merges), printed %q", store.cfg, store.merges, stdout.String())
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/brianvoe/gofakeit/v7"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -226,6 +227,11 @@ func validateSendEventOptions(o *sendEventOptions) error {
 			return usageErrorf("invalid --expect: %v", err)
 		}
 	}
+	if o.To != "" {
+		if err := sendCheckURL(o.To); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
 	if o.Timeout <= 0 {
 		return usageErrorf("invalid --timeout %s: use a positive duration, e.g. 10s", o.Timeout)
 	}
@@ -326,12 +332,31 @@ type sendTarget struct{ Event, URL string }
 // sendEventManifest loads the manifest when it is needed (no --to, or
 // --all) or present; with --to and no manifest it returns nil.
 func sendEventManifest(f *Factory, o *sendEventOptions) (*manifest.Manifest, error) {
-	if o.To != "" && !o.All {
-		if _, found, err := f.ManifestPath(); err != nil || !found {
-			return nil, nil
+	_, found, err := f.ManifestPath()
+	if o.To != "" && !o.All && (err != nil || !found) {
+		return nil, nil
+	}
+	if err == nil && !found && f.ManifestFlag == "" {
+		wd, _ := f.Getwd()
+		if o.All {
+			return nil, fmt.Errorf("no %s found in %s or its parents: --all sends the events it subscribes to; run `envoy-plugin init` to create one, or pass --manifest", manifest.FileName, wd)
 		}
+		return nil, fmt.Errorf("no %s found in %s or its parents to name the worker URL of %s; pass --to URL (e.g. --to http://localhost:3000/entry-sign-in), or run `envoy-plugin init` to create one", manifest.FileName, wd, o.Event)
 	}
 	return f.Manifest()
+}
+
+// sendCheckURL refuses a --to the HTTP client cannot use.
+func sendCheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	hint := "give the full URL, e.g. http://localhost:3000/entry-sign-in"
+	if err == nil && u.Scheme != "http" && u.Scheme != "https" && !strings.Contains(raw, "://") {
+		hint = fmt.Sprintf("did you mean http://%s?", raw)
+	}
+	return fmt.Errorf("invalid --to %q: not an http:// or https:// URL; %s", raw, hint)
 }
 
 func sendResolveTargets(m *manifest.Manifest, o *sendEventOptions) ([]sendTarget, error) {
@@ -785,6 +810,10 @@ func (r *sendRun) load(ctx context.Context, t sendTarget) error {
 	}
 	if err != nil {
 		return err
+	}
+	if sum.Interrupted && ctx.Err() != nil {
+		// Ctrl-C: the summary so far is printed; exit 130 as for a prompt.
+		return CancelError
 	}
 	if !sum.OK {
 		return SilentError

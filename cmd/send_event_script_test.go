@@ -56,7 +56,8 @@ func scriptSamplePlugin(ts *testscript.TestScript, neg bool, args []string) {
 // hostile <mode> [VAR]
 //
 // Starts a misbehaving plugin (modes: see deliverytest.Modes) and sets VAR
-// (default HOSTILE_URL) to its URL. It stops when the script ends.
+// (default HOSTILE_URL) to its URL and VAR_HOST to its host:port. It stops
+// when the script ends.
 func scriptHostile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! hostile")
@@ -72,4 +73,5 @@ func scriptHostile(ts *testscript.TestScript, neg bool, args []string) {
 		name = args[1]
 	}
 	ts.Setenv(name, s.URL)
+	ts.Setenv(name+"_HOST", strings.TrimPrefix(s.URL, "http://"))
 }

@@ -394,3 +394,38 @@ func TestSendEventWithSimulator(t *testing.T) {
 		}
 	})
 }
+
+// A load run stopped by Ctrl-C prints its summary so far and exits 130.
+func TestSendEventLoadInterrupted(t *testing.T) {
+	t.Setenv(creds.EnvClientSecret, "load-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+	var hits sync.WaitGroup
+	hits.Add(1)
+	var once sync.Once
+	plugin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		once.Do(hits.Done)
+	}))
+	defer plugin.Close()
+	ios, _, out, _ := iostreams.Test()
+	f := NewFactory(ios, build.Info{Version: "test"})
+	dir := t.TempDir()
+	f.Getwd = func() (string, error) { return dir, nil }
+	f.Getenv = func(string) string { return "" }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { hits.Wait(); cancel() }()
+	c := newCmdSendEvent(f, func(o *sendEventOptions) error {
+		o.OpenStore = nil
+		return sendEventRun(ctx, f, o)
+	})
+	c.SetArgs([]string{"entry_sign_in", "--to", plugin.URL, "--count", "100000", "--rate", "200/s", "--seed", "1"})
+	c.SetOut(io.Discard)
+	c.SetErr(io.Discard)
+	err := c.Execute()
+	if !errors.Is(err, CancelError) {
+		t.Fatalf("err = %v, want CancelError (exit 130)", err)
+	}
+	if !strings.Contains(out.String(), "interrupted after") {
+		t.Fatalf("no summary:\n%s", out.String())
+	}
+}

@@ -94,6 +94,14 @@ func readSignBody(f *Factory, input string) ([]byte, string, error) {
 	name := input
 	if input == "" || input == "-" {
 		r, name = f.IO.In, "standard input"
+		if f.IO.IsStdinTTY() {
+			// Without a pipe, reading standard input would wait silently
+			// for the user to type a body.
+			if input == "" {
+				return nil, "", usageErrorf("no body to read: give a file, pipe the body in, or pass - to type it on the terminal")
+			}
+			fmt.Fprintln(f.IO.ErrOut, "Reading the body from the terminal; end it with Ctrl-D (every byte counts, the last newline too).")
+		}
 	} else {
 		fh, err := os.Open(input)
 		if err != nil {

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envoy-plugin/envoy-plugin/internal/build"
+	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
 )
 
 func writeEnv(t *testing.T, content string) string {
@@ -41,6 +44,30 @@ func TestSign(t *testing.T) {
 			}
 			if strings.Contains(out+errOut, "=key") {
 				t.Error("secret printed")
+			}
+		})
+	}
+}
+
+// TestSignBodyFromTerminal: without a file and without a pipe, sign and
+// verify do not wait silently for typed input.
+func TestSignBodyFromTerminal(t *testing.T) {
+	env := writeEnv(t, "ENVOY_CLIENT_SECRET=key\n")
+	for _, args := range [][]string{{"sign"}, {"verify", "--signature", "97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg="}} {
+		t.Run(args[0], func(t *testing.T) {
+			ios, in, out, errOut := iostreams.Test()
+			ios.SetStdinTTY(true)
+			in.WriteString("typed")
+			f := NewFactory(ios, build.Info{Version: "v0.0.0-test"})
+			f.Getenv = func(string) string { return "" }
+			if code := Run(append(args, "--env-file", env), f); code != 2 || !strings.Contains(errOut.String(), "no body to read") {
+				t.Fatalf("no file: exit %d, out %q, err %q", code, out, errOut)
+			}
+			out.Reset()
+			errOut.Reset()
+			code := Run(append(args, "--env-file", env, "-"), f)
+			if code == 2 || !strings.Contains(errOut.String(), "end it with Ctrl-D") {
+				t.Fatalf("-: exit %d, out %q, err %q", code, out, errOut)
 			}
 		})
 	}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/brianvoe/gofakeit/v7"
@@ -88,7 +91,8 @@ left side.
 
 The walk streams: memory grows with the number of distinct values, never with
 the size of the pages. Exit status 1 when a check fails (or warns, with
---strict); --junit writes one JUnit testcase per check for CI.`,
+--strict); --junit writes one JUnit testcase per check for CI. Ctrl-C (or
+SIGTERM) stops the run: the report so far is printed and written, exit 130.`,
 		Example: `  # every select and mapping field of envoy-plugin.toml
   $ envoy-plugin test-select
 
@@ -301,7 +305,13 @@ func testSelectRun(ctx context.Context, f *Factory, o *testSelectOptions) error 
 			fmt.Fprintf(f.IO.ErrOut, "%s testing %s…\n", f.IO.ColorScheme().Gray("·"), name)
 		}
 	}
-	rep := selectcheck.Run(ctx, targets, opts)
+	// Ctrl-C (or a CI runner's SIGTERM) stops the walk: the fields tested
+	// so far are still reported and the JUnit file still written.
+	runCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep := selectcheck.Run(runCtx, targets, opts)
+	interrupted := runCtx.Err() != nil && ctx.Err() == nil
+	stop()
 
 	if o.JUnit != "" {
 		if err := output.WriteJUnitFile(o.JUnit, rep.JUnit()); err != nil {
@@ -310,6 +320,9 @@ func testSelectRun(ctx context.Context, f *Factory, o *testSelectOptions) error 
 	}
 	if err := f.Printer(o.JSON).Print(rep); err != nil {
 		return err
+	}
+	if interrupted {
+		return CancelError
 	}
 	if !rep.OK() {
 		return SilentError

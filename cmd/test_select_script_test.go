@@ -1,8 +1,13 @@
 package cmd
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -13,6 +18,7 @@ import (
 func init() {
 	registerScriptCmd("tsel-sample", scriptTselSample)
 	registerScriptCmd("tsel-broken", scriptTselBroken)
+	registerScriptCmd("tsel-wait-hang", scriptTselWaitHang)
 }
 
 // tsel-sample [manifest]: start the sample plugin in the background,
@@ -48,4 +54,25 @@ func scriptTselBroken(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(selecttest.New(secret))
 	ts.Defer(srv.Close)
 	ts.Setenv("BROKEN_URL", srv.URL)
+}
+
+// tsel-wait-hang: wait (up to 20 s) until the tsel-broken server holds a
+// request of /hang-on-2, so that a script can interrupt a walk stuck there.
+func scriptTselWaitHang(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 0 {
+		ts.Fatalf("usage: tsel-wait-hang")
+	}
+	base := ts.Getenv("BROKEN_URL")
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + selecttest.HangingPath); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if n, _ := strconv.Atoi(strings.TrimSpace(string(b))); n > 0 {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts.Fatalf("tsel-wait-hang: no request reached /hang-on-2's page 2")
 }

@@ -287,3 +287,57 @@ func TestTestSelectUsesSimulatedInstall(t *testing.T) {
 		t.Fatalf("stderr %q", errOut)
 	}
 }
+
+// The JUnit file of a failing run parses back: one testsuite per field,
+// one testcase per check of the JSON report, failures (with message and
+// details) exactly where the checks failed.
+func TestTestSelectJUnitMatchesTheChecks(t *testing.T) {
+	t.Setenv("ENVOY_CLIENT_SECRET", tsSecret)
+	srv := httptest.NewServer(selecttest.New(tsSecret))
+	defer srv.Close()
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	code, stdout, stderr := runCLI(t, nil, "test-select", "--url", srv.URL+"/search-breaks", "--pagination", "page", "--searchable",
+		"--selected-values-url", srv.URL+"/selected/wrong-label", "--check-signing", "--json", "--junit", junit)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var rep selectcheck.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites output.JUnitSuites
+	if err := xml.Unmarshal(b, &suites); err != nil {
+		t.Fatalf("invalid XML: %v\n%s", err, b)
+	}
+	if len(suites.Suites) != len(rep.Fields) || len(rep.Fields) != 1 {
+		t.Fatalf("%d suites for %d fields", len(suites.Suites), len(rep.Fields))
+	}
+	checks, cases := rep.Fields[0].Checks, suites.Suites[0].Cases
+	if len(cases) != len(checks) || suites.Tests != len(checks) {
+		t.Fatalf("%d testcases (%d counted) for %d checks", len(cases), suites.Tests, len(checks))
+	}
+	failed := 0
+	for i, c := range checks {
+		tc := cases[i]
+		if tc.Name != c.Name {
+			t.Fatalf("testcase %d is %q, check %q", i, tc.Name, c.Name)
+		}
+		if (c.Status == selectcheck.Fail) != (tc.Failure != nil) {
+			t.Fatalf("%s: status %s, failure %+v", c.Name, c.Status, tc.Failure)
+		}
+		if tc.Failure != nil {
+			failed++
+			if tc.Failure.Message != c.Message || tc.Failure.Message == "" || !strings.Contains(tc.Failure.Text, "hint: ") {
+				t.Fatalf("%s: failure %+v", c.Name, tc.Failure)
+			}
+		}
+	}
+	// the four odd search terms and both selected-values lookups
+	if failed < 6 || suites.Failures != failed || rep.Fields[0].Failed != failed {
+		t.Fatalf("%d failures, %d counted, report %d", failed, suites.Failures, rep.Fields[0].Failed)
+	}
+}

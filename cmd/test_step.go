@@ -19,6 +19,7 @@ import (
 	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
 	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
+	"github.com/envoy-plugin/envoy-plugin/internal/suggest"
 )
 
 type testStepOptions struct {
@@ -148,12 +149,16 @@ func findStep(m *manifest.Manifest, s string) (int, error) {
 			return i, nil
 		}
 	}
-	var titles []string
+	var titles, raw []string
 	for _, st := range m.Steps {
 		titles = append(titles, strconv.Quote(st.Title))
+		raw = append(raw, st.Title)
 	}
 	if len(titles) == 0 {
 		return 0, usageErrorf("no step %q: the manifest has no [[steps]]", s)
+	}
+	if c := suggest.Closest(s, raw); c != "" {
+		return 0, usageErrorf("no step %q (did you mean %q?); steps: %s", s, c, strings.Join(titles, ", "))
 	}
 	return 0, usageErrorf("no step %q; steps: %s", s, strings.Join(titles, ", "))
 }

@@ -96,6 +96,7 @@ func TestFindStep(t *testing.T) {
 		{"1", 0, ""}, {"3", 2, ""}, {"Greetings", 0, ""}, {"greetings", 2, ""}, {"CONNECT ACME", 1, ""},
 		{"0", 0, "no step 0: the manifest has 3 step(s)"}, {"4", 0, "no step 4"},
 		{"Nope", 0, `no step "Nope"; steps: "Greetings", "Connect Acme", "greetings"`},
+		{"Conect Acme", 0, `no step "Conect Acme" (did you mean "Connect Acme"?); steps:`},
 	}
 	for _, tt := range tests {
 		got, err := findStep(m, tt.in)

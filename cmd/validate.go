@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,7 @@ type validateOptions struct {
 func newCmdValidate(f *Factory, runF func(*validateOptions) error) *cobra.Command {
 	opts := &validateOptions{}
 	c := &cobra.Command{
-		Use:   "validate [manifest]",
+		Use:   "validate [manifest|dir]",
 		Short: "Check envoy-plugin.toml and print every problem",
 		Long: `Check the plugin manifest and print every problem found, not only the
 first: TOML syntax, unknown keys (with the nearest valid one), wrong types,
@@ -43,6 +44,7 @@ The manifest is the argument, else --manifest, else envoy-plugin.toml found
 from the current folder upwards.`,
 		Example: `  $ envoy-plugin validate
   $ envoy-plugin validate path/to/envoy-plugin.toml
+  $ envoy-plugin validate path/to/plugin-folder
   $ envoy-plugin validate --json | jq '.[] | select(.severity == "error")'`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -51,6 +53,10 @@ from the current folder upwards.`,
 					return usageErrorf("give the manifest either as an argument or with --manifest, not both")
 				}
 				f.ManifestFlag = args[0]
+				// A folder stands for the manifest inside it.
+				if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
+					f.ManifestFlag = filepath.Join(args[0], manifest.FileName)
+				}
 			}
 			p, found, err := f.ManifestPath()
 			if err != nil {
@@ -81,7 +87,7 @@ from the current folder upwards.`,
 }
 
 func validateRun(f *Factory, opts *validateOptions) error {
-	data, err := os.ReadFile(opts.Path)
+	data, err := manifest.ReadFile(opts.Path)
 	if err != nil {
 		return fmt.Errorf("cannot read the manifest: %w", err)
 	}

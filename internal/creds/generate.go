@@ -73,7 +73,7 @@ func (r *GenerateResult) InfoLines() []string {
 		out = append(out, fmt.Sprintf("✓ Wrote %s to %s", strings.Join(r.Written, ", "), env))
 	}
 	if len(r.Kept) > 0 {
-		out = append(out, fmt.Sprintf("✓ Kept the %s already in %s (--rotate replaces them)", strings.Join(r.Kept, " and "), env))
+		out = append(out, fmt.Sprintf("✓ Kept the %s already in %s (envoy-plugin creds generate --rotate replaces them)", strings.Join(r.Kept, " and "), env))
 	}
 	if len(r.Written) == 0 && len(r.Kept) == 0 {
 		out = append(out, fmt.Sprintf("✓ %s is up to date", env))
@@ -210,7 +210,7 @@ func Generate(o GenerateOptions) (*GenerateResult, error) {
 		}
 		if tracked && e == base {
 			res.Tracked = true
-			res.Warnings = append(res.Warnings, Warning{File: displayPath(envFile), Message: fmt.Sprintf("IS TRACKED BY GIT: .gitignore cannot hide it and the secret would be committed; run `git rm --cached %s` and commit (then rotate with `envoy-plugin creds generate --rotate` if it was ever pushed)", base)})
+			res.Warnings = append(res.Warnings, Warning{File: displayPath(envFile), Message: fmt.Sprintf("IS TRACKED BY GIT: .gitignore cannot hide it and the secret would be committed; run `git rm --cached %s` and commit (then rotate with `envoy-plugin creds generate --rotate` if it was ever pushed)", shellQuote(displayPath(envFile)))})
 		}
 	}
 	res.Warnings = append(res.Warnings, overrideWarnings(envFile, o.LookupEnv)...)
@@ -316,4 +316,12 @@ func displayPath(p string) string {
 		return r
 	}
 	return p
+}
+
+// shellQuote quotes p for a command the user copies, when it needs it.
+func shellQuote(p string) string {
+	if p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/+@:,") == "" {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }

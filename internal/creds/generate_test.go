@@ -321,7 +321,8 @@ func TestGenerateTrackedByGit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Tracked || !strings.Contains(strings.Join(res.Lines(), "\n"), "git rm --cached .env") {
+	// The fix names the file as seen from the current folder.
+	if !res.Tracked || !strings.Contains(strings.Join(res.Lines(), "\n"), "git rm --cached "+shellQuote(displayPath(filepath.Join(dir, ".env")))+"`") {
 		t.Errorf("tracked file not reported: %q", res.Lines())
 	}
 }
@@ -351,4 +352,12 @@ func snapshot(t *testing.T, dir string) string {
 		return nil
 	})
 	return b.String()
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{"sub/.env": "sub/.env", "my plugin/.env": "'my plugin/.env'", "it's": `'it'\''s'`, "": "''", "$HOME/.env": "'$HOME/.env'"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
 }

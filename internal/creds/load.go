@@ -181,6 +181,20 @@ func overrideWarnings(envFile string, lookup func(string) (string, bool)) []Warn
 
 // readSmall reads an env file of at most MaxEnvFileSize bytes.
 func readSmall(path string) ([]byte, error) {
+	// A FIFO or a device would block or never end: refuse it before
+	// opening it.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		kind := "a special file"
+		switch t := st.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			kind = "a named pipe"
+		case t&fs.ModeSocket != 0:
+			kind = "a socket"
+		case t&fs.ModeDevice != 0:
+			kind = "a device"
+		}
+		return nil, fmt.Errorf("%s, not a regular file", kind)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

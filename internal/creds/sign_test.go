@@ -118,3 +118,31 @@ func TestCheckSignature(t *testing.T) {
 		t.Errorf("compact JSON hint missing: %+v", c)
 	}
 }
+
+// FuzzCheckSignature: a signature value from outside never panics the
+// checker, only Envoy's exact encoding (up to surrounding whitespace) is
+// valid, and the right HMAC in another encoding is recognised as such.
+func FuzzCheckSignature(f *testing.F) {
+	f.Add("key", []byte(`{"a":1}`), "")
+	f.Add("key", []byte("x\n"), "X-Envoy-Signature: sha256=abc")
+	f.Add("", []byte{}, "  ==== ")
+	f.Fuzz(func(t *testing.T, secret string, body []byte, sig string) {
+		want := Sign(secret, body)
+		c := CheckSignature(secret, body, sig)
+		if c.Valid != (strings.TrimSpace(sig) == want) {
+			t.Fatalf("CheckSignature(%q) valid = %v, Sign = %q", sig, c.Valid, want)
+		}
+		if c.Expected != want || c.Reason == "" {
+			t.Fatalf("incomplete check %+v", c)
+		}
+		if !CheckSignature(secret, body, want).Valid {
+			t.Fatal("own signature refused")
+		}
+		mac, _ := base64.StdEncoding.DecodeString(want)
+		for _, other := range []string{hex.EncodeToString(mac), base64.RawURLEncoding.EncodeToString(mac)} {
+			if c := CheckSignature(secret, body, other); c.Valid || !c.SameHMAC {
+				t.Fatalf("%q: %+v", other, c)
+			}
+		}
+	})
+}

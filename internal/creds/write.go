@@ -42,17 +42,9 @@ func openTarget(path string) (*target, error) {
 		unlock()
 		return nil, fmt.Errorf("cannot read %s: %v", displayPath(path), unwrapPathErr(err))
 	}
-	if !info.Mode().IsRegular() {
+	if err := checkTargetInfo(path, info); err != nil {
 		unlock()
-		return nil, fmt.Errorf("%s is not a regular file; pass --env-file with the path of a file", displayPath(path))
-	}
-	if info.Mode().Perm()&0o200 == 0 {
-		unlock()
-		return nil, fmt.Errorf("%s is read-only, so it was left untouched; make it writable (chmod u+w %s) and run again", displayPath(path), displayPath(path))
-	}
-	if info.Size() > MaxEnvFileSize {
-		unlock()
-		return nil, fmt.Errorf("%s is %d bytes, too big for an env file (limit %d); pass another --env-file", displayPath(path), info.Size(), MaxEnvFileSize)
+		return nil, err
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
@@ -61,6 +53,40 @@ func openTarget(path string) (*target, error) {
 	}
 	t.Info, t.Data = info, data
 	return t, nil
+}
+
+// CheckEnvFile reports, without writing or locking anything, why path
+// could not be rewritten by Generate: a directory, a symlink out of its
+// folder, not a regular file, read-only or too big. A missing file is fine
+// when its folder exists.
+func CheckEnvFile(path string) error {
+	path = filepath.Clean(path)
+	real, err := resolveTarget(path)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(real)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot read %s: %v", displayPath(path), unwrapPathErr(err))
+	}
+	return checkTargetInfo(path, info)
+}
+
+// checkTargetInfo refuses an existing env file that cannot be rewritten.
+func checkTargetInfo(path string, info os.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file; pass --env-file with the path of a file", displayPath(path))
+	}
+	if info.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("%s is read-only, so it was left untouched; make it writable (chmod u+w %s) and run again", displayPath(path), displayPath(path))
+	}
+	if info.Size() > MaxEnvFileSize {
+		return fmt.Errorf("%s is %d bytes, too big for an env file (limit %d); pass another --env-file", displayPath(path), info.Size(), MaxEnvFileSize)
+	}
+	return nil
 }
 
 // resolveTarget refuses directories and symlinks that lead out of the

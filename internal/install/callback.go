@@ -17,8 +17,9 @@ import (
 )
 
 // CallbackPath is where the local callback listener takes OAuth2 and popup
-// completions.
-const CallbackPath = "/callback"
+// completions: the path of manifest.OAuthCallbackURL, the redirect URI that
+// `envoy-plugin validate` and `init` tell the developer to register.
+const CallbackPath = "/oauth2/callback"
 
 // ErrForged is wrapped by errors for a completion whose state is missing or
 // not the one this walk handed out.

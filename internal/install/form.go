@@ -23,7 +23,7 @@ func (w *walker) formStep(ctx context.Context, i int, step *manifest.Step) (map[
 		if w.interactive() {
 			answers, err = w.askForm(ctx, step, prev)
 		} else {
-			answers, err = w.formAnswers(step)
+			answers, err = w.formAnswers(ctx, step)
 		}
 		if err != nil {
 			var se *StepError
@@ -86,7 +86,7 @@ func (w *walker) prefill(f *manifest.Field, prev map[string]any) (any, bool) {
 
 // formAnswers reads a form step's values from the answers file, checking
 // each against its field's type.
-func (w *walker) formAnswers(step *manifest.Step) (map[string]any, error) {
+func (w *walker) formAnswers(ctx context.Context, step *manifest.Step) (map[string]any, error) {
 	out := map[string]any{}
 	for fi := range step.Fields {
 		f := &step.Fields[fi]
@@ -120,6 +120,9 @@ func (w *walker) formAnswers(step *manifest.Step) (map[string]any, error) {
 		nv, err := checkValue(f, v)
 		if err != nil {
 			return nil, fmt.Errorf("answers file: %s: %w", f.Key, err)
+		}
+		if _, fromFile := w.o.Answers.Values[f.Key]; fromFile {
+			w.checkOffered(ctx, f, nv)
 		}
 		out[f.Key] = nv
 	}
@@ -342,21 +345,24 @@ const (
 // more…" fetches the next page or cursor, as the dashboard's dropdown does
 // while typing and scrolling.
 func (w *walker) askSelect(ctx context.Context, key string, f *manifest.Field, def any, parent any) (any, error) {
-	v, _, err := w.selectFromLoader(ctx, key, f, def, parent, fieldTitle(f), false)
+	v, _, _, err := w.selectFromLoader(ctx, key, f, def, parent, fieldTitle(f), false)
 	return v, err
 }
 
 // selectFromLoader is askSelect; with done, an extra "Done" entry ends a
-// mapping (reported as ok=false).
-func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.Field, def any, parent any, title string, done bool) (any, bool, error) {
+// mapping (reported as ok=false). It also returns the picked option's label.
+func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.Field, def any, parent any, title string, done bool) (any, string, bool, error) {
 	p := w.o.Prompter
 	l, err := newOptionLoader(w.route, w.o.Manifest, key, f, parent)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	l.reset("")
 	var opts []Option
 	var loadErr error
+	// focus is the option the cursor starts on after "Load more…": the
+	// first new one, as a dropdown scrolled to the bottom shows.
+	var focus string
 	load := func() {
 		page, err := l.next(ctx)
 		if err != nil {
@@ -366,6 +372,10 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 			return
 		}
 		loadErr = nil
+		focus = ""
+		if len(opts) > 0 && len(page) > 0 {
+			focus = page[0].ValueString()
+		}
 		opts = append(opts, page...)
 	}
 	load()
@@ -382,9 +392,11 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 	for n := 0; ; n++ {
 		var choices []prompt.Option
 		byValue := map[string]any{}
+		labels := map[string]string{}
 		if extra != nil && !containsValue(opts, extra.Value) {
 			choices = append(choices, prompt.Option{Label: extra.Label, Value: extra.ValueString()})
 			byValue[extra.ValueString()] = extra.Value
+			labels[extra.ValueString()] = extra.Label
 		}
 		for _, o := range opts {
 			if o.Disabled {
@@ -395,6 +407,7 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 			}
 			choices = append(choices, prompt.Option{Label: o.Label, Value: o.ValueString()})
 			byValue[o.ValueString()] = o.Value
+			labels[o.ValueString()] = o.Label
 		}
 		if done {
 			choices = append(choices, prompt.Option{Label: "Done", Value: choiceDone})
@@ -425,22 +438,26 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 				d = choiceNone
 			}
 		}
+		if _, ok := byValue[focus]; ok && focus != "" {
+			d = focus
+		}
 		v, err := p.Select(title, choices, d)
 		if err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		if n >= 5*maxAttempts {
-			return nil, false, fmt.Errorf("%s: no option picked", key)
+			return nil, "", false, fmt.Errorf("%s: no option picked", key)
 		}
+		focus = ""
 		switch v {
 		case choiceDone:
-			return nil, false, nil
+			return nil, "", false, nil
 		case choiceNone:
-			return nil, true, nil
+			return nil, "", true, nil
 		case choiceSearch:
 			term, err := p.Input("Search "+fieldTitle(f), "sent to the options URL as search", l.search, nil)
 			if err != nil {
-				return nil, false, err
+				return nil, "", false, err
 			}
 			l.reset(term)
 			opts = nil
@@ -450,11 +467,11 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 		case choiceManual:
 			s, err := p.Input(fieldTitle(f)+": value", "saved as typed", valueString(def), nil)
 			if err != nil {
-				return nil, false, err
+				return nil, "", false, err
 			}
-			return s, true, nil
+			return s, s, true, nil
 		default:
-			return byValue[v], true, nil
+			return byValue[v], labels[v], true, nil
 		}
 	}
 }
@@ -524,7 +541,7 @@ func (w *walker) askMapping(ctx context.Context, key string, f *manifest.Field, 
 				fmt.Fprintf(w.o.Log, "    %s → %s\n", k, valueString(out[k]))
 			}
 		}
-		left, ok, err := w.selectFromLoader(ctx, key, f, nil, nil, fieldTitle(f)+": pick a left option (or Done)", true)
+		left, leftLabel, ok, err := w.selectFromLoader(ctx, key, f, nil, nil, fieldTitle(f)+": pick a left option (or Done)", true)
 		if err != nil {
 			return nil, err
 		}
@@ -536,7 +553,7 @@ func (w *walker) askMapping(ctx context.Context, key string, f *manifest.Field, 
 		}
 		tf := *target
 		if tf.Label == "" {
-			tf.Label = fmt.Sprintf("Map %s to", valueString(left))
+			tf.Label = fmt.Sprintf("Map %s to", leftLabel)
 		}
 		right, err := w.askField(ctx, key, &tf, out[valueString(left)], left)
 		if err != nil {
@@ -549,4 +566,97 @@ func (w *walker) askMapping(ctx context.Context, key string, f *manifest.Field, 
 		out[valueString(left)] = right
 	}
 	return out, nil
+}
+
+// maxCheckPages bounds how many pages of options an answers-file value is
+// looked up in.
+const maxCheckPages = 20
+
+// checkOffered warns about an answers-file value that the installer could
+// not pick in the dashboard: a select value the plugin's options do not
+// offer, a resource id the simulated install does not have, a mapping side
+// not offered. A warning, not an error: options can depend on a search or
+// on more pages than are loaded here, and a walk may feed a stale value on
+// purpose to see how the plugin handles it; the validation URL still judges.
+func (w *walker) checkOffered(ctx context.Context, f *manifest.Field, v any) {
+	warn := func(format string, args ...any) {
+		fmt.Fprintf(w.o.Log, "%s answers file: %s\n", w.o.CS.WarningIcon(), fmt.Sprintf(format, args...))
+	}
+	switch f.Type {
+	case manifest.FieldSelect:
+		if ok, why := w.offered(ctx, f.Key, f, v, nil); !ok {
+			warn("%s = %s: %s; an installer could not pick it in Envoy's dashboard", f.Key, FormatValue(v), why)
+		}
+	case manifest.FieldResourceSelect:
+		opts, err := Resources(w.route.Install, f.Resource)
+		if err != nil {
+			return
+		}
+		ids := v.([]any)
+		if !f.Multiple {
+			ids = []any{v}
+		}
+		for _, id := range ids {
+			if !containsValue(opts, id) {
+				warn("%s: %s is not one of the simulated install's %s (%s); events carry those ids", f.Key, FormatValue(id), f.Resource, optionValues(opts))
+			}
+		}
+	case manifest.FieldMapping:
+		m, _ := v.(map[string]any)
+		for _, left := range sortedKeys(m) {
+			if ok, why := w.offered(ctx, f.Key, f, left, nil); !ok {
+				warn("%s: left value %q: %s", f.Key, left, why)
+				continue // its right side cannot be offered either
+			}
+			if t := f.Target; t != nil && t.Type == manifest.FieldSelect && t.OptionsURL != "" {
+				if ok, why := w.offered(ctx, f.Key, t, m[left], left); !ok {
+					warn("%s: %s = %s: %s (with parent_resource_id %q)", f.Key, left, FormatValue(m[left]), why, left)
+				}
+			}
+		}
+	}
+}
+
+// offered looks a value up: the selected-values URL first (what it is
+// for), else the options URL's pages. why says what was found instead.
+func (w *walker) offered(ctx context.Context, key string, f *manifest.Field, v any, parent any) (bool, string) {
+	if parent == nil {
+		if o, err := lookupSelected(ctx, w.route, w.o.Manifest, key, f, v); err == nil && o != nil && o.ValueString() == valueString(v) {
+			return true, ""
+		}
+	}
+	l, err := newOptionLoader(w.route, w.o.Manifest, key, f, parent)
+	if err != nil {
+		return true, "" // nothing to check against
+	}
+	l.reset("")
+	n := 0
+	for p := 0; p < maxCheckPages && l.hasMore(); p++ {
+		page, err := l.next(ctx)
+		if err != nil {
+			return false, fmt.Sprintf("could not be checked (%v)", err)
+		}
+		for _, o := range page {
+			n++
+			if o.ValueString() == valueString(v) {
+				if o.Disabled {
+					return false, "the options URL offers it disabled (isDisabled)"
+				}
+				return true, ""
+			}
+		}
+	}
+	more := ""
+	if l.hasMore() {
+		more = fmt.Sprintf(" (first %d pages)", maxCheckPages)
+	}
+	return false, fmt.Sprintf("not among the %d options the options URL offers%s", n, more)
+}
+
+func optionValues(opts []Option) string {
+	vs := make([]string, len(opts))
+	for i, o := range opts {
+		vs[i] = o.ValueString()
+	}
+	return strings.Join(vs, ", ")
 }

@@ -40,13 +40,38 @@ func (w *walker) flowStep(ctx context.Context, i int, step *manifest.Step, verb 
 			if errors.Is(err, ErrForged) {
 				reason = "forged"
 			}
-			return nil, "", &StepError{Number: i + 1, Title: step.Title, Reason: reason, Err: fmt.Errorf("%w; the install config was not changed", err)}
+			serr := &StepError{Number: i + 1, Title: step.Title, Reason: reason, Err: fmt.Errorf("%w; the install config was not changed", err)}
+			if !w.interactive() || attempt >= maxAttempts {
+				return nil, "", serr
+			}
+			// On a terminal a refused completion (forged state, the
+			// provider's error, no callback in time) is shown and the
+			// step can be started over, as in the dashboard.
+			fmt.Fprintf(w.o.Log, "%s %v\n", w.o.CS.FailureIcon(), err)
+			again, perr := w.o.Prompter.Confirm(fmt.Sprintf("Try to %s again?", verb), false)
+			if perr != nil {
+				return nil, "", perr
+			}
+			if !again {
+				return nil, "", serr
+			}
+			continue
 		}
 		if step.ValidationURL == "" {
 			if step.Type == manifest.StepPopup {
-				return payload, "answers", nil
+				// The Integration Builder's own description: "If you wish
+				// to save any values for this step, pass them as additional
+				// query params" — a popup saves its callback's params (as
+				// strings) without a validation URL. (platform.md's
+				// "validation URL is the only way to save anything" holds
+				// for OAuth2; for popups the builder text and the issue
+				// say otherwise, and we follow them.)
+				return payload, "callback params", nil
 			}
-			fmt.Fprintf(w.o.Log, "%s %q has no validation_url: an OAuth2 step saves nothing without one\n", w.o.CS.WarningIcon(), step.Title)
+			// platform.md: "For OAuth2 and popup steps a validation URL
+			// is the only way to save anything" (validate warns too).
+			fmt.Fprintf(w.o.Log, "%s %q has no validation_url: an OAuth2 step saves nothing without one (%s not saved)\n",
+				w.o.CS.WarningIcon(), step.Title, joinKeys(sortedKeys(payload)))
 			return map[string]any{}, "nothing", nil
 		}
 		o, err := w.validate(ctx, step, payload)
@@ -124,7 +149,7 @@ func (w *walker) oauthFlow(ctx context.Context, step *manifest.Step) (map[string
 	pending := cb.expect(state, "authorization")
 	w.openURL("Authorize", u)
 	if !w.interactive() {
-		fmt.Fprintf(w.o.Log, "  (without a terminal: give the token response in [steps.%q] of the answers file to skip this)\n", step.Title)
+		fmt.Fprintf(w.o.Log, "  (to skip this flow, give the token response in [steps.%q] of the answers file)\n", step.Title)
 	}
 	fmt.Fprintf(w.o.Log, "  Waiting for the callback…\n")
 	q, err := cb.wait(ctx, pending, w.o.CallbackTimeout)

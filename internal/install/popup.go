@@ -18,7 +18,8 @@ const CallbackParam = "callback"
 
 // popupStep completes a popup step: the content URL is opened with a fresh
 // state; the plugin finishes by redirecting to the callback URL with the
-// same state plus values, which are saved (or sent to the validation URL).
+// same state plus values, which are sent to the validation URL (without one
+// nothing is saved: platform.md).
 func (w *walker) popupStep(ctx context.Context, i int, step *manifest.Step) (map[string]any, string, error) {
 	return w.flowStep(ctx, i, step, "complete the popup", func() (map[string]any, error) {
 		if tbl, ok := w.o.Answers.Steps[step.Title]; ok && !w.interactive() {
@@ -56,7 +57,7 @@ func (w *walker) popupFlow(ctx context.Context, step *manifest.Step) (map[string
 	pending := cb.expect(state, "popup")
 	w.openURL("Open the popup", u)
 	if !w.interactive() {
-		fmt.Fprintf(w.o.Log, "  (without a terminal: give the callback params in [steps.%q] of the answers file to skip this)\n", step.Title)
+		fmt.Fprintf(w.o.Log, "  (to skip this flow, give the callback params in [steps.%q] of the answers file)\n", step.Title)
 	}
 	fmt.Fprintf(w.o.Log, "  Waiting for the callback…\n")
 	q, err := cb.wait(ctx, pending, w.o.CallbackTimeout)

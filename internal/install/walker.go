@@ -26,8 +26,9 @@ import (
 
 // DefaultCallbackPort is the callback listener's port unless --callback-port
 // says otherwise: fixed, so that the callback URL registered with an OAuth2
-// provider stays valid from one run to the next.
-const DefaultCallbackPort = 47823
+// provider stays valid from one run to the next; the same port that
+// `envoy-plugin validate` prints in the URL to register.
+const DefaultCallbackPort = manifest.DefaultCallbackPort
 
 // DefaultCallbackTimeout is how long an OAuth2 or popup step waits for its
 // completion.
@@ -177,6 +178,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, &StepError{Number: i + 1, Title: step.Title, Reason: Failed, Err: err}
 		}
 		res.Steps = append(res.Steps, *sr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // cancelled after the last step: store nothing
 	}
 	final, err := o.Store.MergeConfig(ctx, w.patch)
 	if err != nil {

@@ -28,6 +28,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(head + "steps = 1\n"))
 	f.Add([]byte("a = [[1], {b = 2}]\n[[a]]\n"))
+	f.Add([]byte(head + "[[steps]\ntype = 1\n[plugin\nx = [1 2,\n3]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, fs := Parse("f.toml", data)
 		lines := bytes.Count(data, []byte("\n")) + 1
@@ -37,6 +38,9 @@ func FuzzParse(f *testing.F) {
 			}
 			if fd.Message == "" || (fd.Severity != SevError && fd.Severity != SevWarning) || fd.File != "f.toml" {
 				t.Fatalf("incomplete finding %#v", fd)
+			}
+			if strings.Contains(fd.Message+fd.Key+fd.Hint, recoveredTable) {
+				t.Fatalf("syntax recovery leaked its placeholder: %v", fd)
 			}
 			if strings.Contains(fd.Message, "internal error") {
 				t.Fatalf("Parse panicked: %v", fd)

@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"sort"
@@ -77,7 +78,7 @@ func HasErrors(fs []Finding) bool {
 // Load reads and validates the manifest at path. It returns the manifest and
 // its warnings, or an *Error listing every finding when there is any error.
 func Load(path string) (*Manifest, []Finding, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,6 +87,34 @@ func Load(path string) (*Manifest, []Finding, error) {
 		return nil, findings, &Error{Findings: findings}
 	}
 	return m, findings, nil
+}
+
+// MaxFileSize bounds the manifests read: a real one is a few kB.
+const MaxFileSize = 4 << 20
+
+// ReadFile reads a manifest, refusing anything that is not a regular file
+// of at most MaxFileSize bytes (a device or a FIFO would never end).
+func ReadFile(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file; pass the path of envoy-plugin.toml", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s is over %d MB, too big for a manifest; check the path", path, MaxFileSize>>20)
+	}
+	return data, nil
 }
 
 // Parse decodes and validates data read from path. It never panics, and
@@ -126,10 +155,9 @@ const maxSyntaxErrors = 10
 // finding on a blanked line, about a placeholder table, or a missing key of
 // a table that lost a line.
 func recoverSyntax(path string, data []byte, err error) []Finding {
-	findings := []Finding{syntaxFinding(path, err)}
+	findings := []Finding{syntaxFinding(path, data, err)}
 	lines := strings.SplitAfter(string(data), "\n")
 	blanked := map[int]bool{} // 1-based line numbers
-	headerRenamed := false
 	for {
 		line := findings[len(findings)-1].Line
 		if line < 1 || line > len(lines) || blanked[line] || len(findings) >= maxSyntaxErrors {
@@ -139,25 +167,78 @@ func recoverSyntax(path string, data []byte, err error) []Finding {
 		eol := lines[line-1][len(strings.TrimRight(lines[line-1], "\r\n")):]
 		if t := strings.TrimSpace(lines[line-1]); strings.HasPrefix(t, "[") && !strings.Contains(t, "=") {
 			lines[line-1] = fmt.Sprintf("[%s%d]%s", recoveredTable, line, eol)
-			headerRenamed = true
 		} else {
+			// A value that opens a bracket goes on until it closes: blank
+			// its other lines too, or each would be one more (made-up)
+			// syntax error.
+			depth := bracketDepth(lines[line-1])
 			lines[line-1] = eol
+			for l := line + 1; depth > 0 && l <= len(lines); l++ {
+				if isHeaderLine(lines[l-1]) {
+					break // a value never closed: the next table starts anyway
+				}
+				depth += bracketDepth(lines[l-1])
+				blanked[l] = true
+				lines[l-1] = lines[l-1][len(strings.TrimRight(lines[l-1], "\r\n")):]
+			}
 		}
 		src := strings.Join(lines, "")
 		var tree map[string]any
 		if _, err := toml.Decode(src, &tree); err != nil {
-			f := syntaxFinding(path, err)
+			f := syntaxFinding(path, []byte(src), err)
 			if f.Line == line {
 				return findings // blanking did not help (e.g. an unclosed string or array)
+			}
+			if strings.Contains(f.Key, recoveredTable) {
+				f.Key = ""
 			}
 			findings = append(findings, f)
 			continue
 		}
-		rest := restFindings(path, []byte(src), tree, blanked, headerRenamed)
+		rest := restFindings(path, []byte(src), tree, blanked)
 		findings = append(findings, rest...)
 		SortFindings(findings)
 		return findings
 	}
+}
+
+// isHeaderLine reports whether line starts a [table] or [[array]] at its
+// first column, as opposed to a nested array value.
+func isHeaderLine(line string) bool {
+	t := strings.TrimPrefix(line, "[")
+	if len(t) == len(line) {
+		return false
+	}
+	t = strings.TrimPrefix(t, "[")
+	return t != "" && (t[0] == '_' || t[0] == '-' || t[0] >= 'a' && t[0] <= 'z' || t[0] >= 'A' && t[0] <= 'Z')
+}
+
+// bracketDepth counts the [ and { that line opens minus those it closes,
+// outside strings and comments (roughly: enough to find where a broken
+// multi-line array or inline table ends).
+func bracketDepth(line string) int {
+	depth := 0
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote == '"' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#':
+			return depth
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return depth
 }
 
 // recoveredTable prefixes the placeholder tables of recoverSyntax.
@@ -165,7 +246,7 @@ const recoveredTable = "envoy_plugin_unreadable_line_"
 
 // restFindings validates what recoverSyntax could read and drops the
 // findings that its blanking may have caused.
-func restFindings(path string, src []byte, tree map[string]any, blanked map[int]bool, headerRenamed bool) []Finding {
+func restFindings(path string, src []byte, tree map[string]any, blanked map[int]bool) []Finding {
 	pos := scanPositions(src)
 	d := &decoder{file: path, pos: pos, present: map[string]bool{}, bad: map[string]bool{}}
 	m := &Manifest{Path: path, pos: pos}
@@ -203,7 +284,7 @@ func restFindings(path string, src []byte, tree map[string]any, blanked map[int]
 		case strings.HasPrefix(f.Message, "missing"):
 			// Top-level findings sit at 1:1: any blanked line or renamed
 			// header may have held what is missing.
-			if f.Line <= 1 || headerRenamed || lostLine(f.Line) {
+			if f.Line <= 1 || lostLine(f.Line) {
 				continue
 			}
 		}
@@ -213,7 +294,7 @@ func restFindings(path string, src []byte, tree map[string]any, blanked map[int]
 }
 
 // syntaxFinding turns a TOML syntax error into a finding with its position.
-func syntaxFinding(path string, err error) Finding {
+func syntaxFinding(path string, data []byte, err error) Finding {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
 		return Finding{File: path, Severity: SevError, Message: err.Error(), Hint: "check the TOML syntax (https://toml.io)"}
@@ -224,10 +305,24 @@ func syntaxFinding(path string, err error) Finding {
 		hint = `write \\ for a backslash, or use a 'literal string' in single quotes`
 	case strings.Contains(pe.Message, "already been defined"), strings.Contains(pe.Message, "already created"):
 		hint = "each key and table may be defined only once; use [[...]] for a list of tables"
-	case strings.Contains(pe.Message, "newline"):
+	case strings.Contains(pe.Message, "strings cannot contain newlines"):
 		hint = `close the string on the same line, or use """ for text over several lines`
+	case strings.Contains(pe.Message, "table name") || strings.Contains(pe.Message, "table array name"):
+		hint = "close the section header on its line: [table] or [[array.of.tables]]"
+	case strings.Contains(pe.Message, "to end with a newline"):
+		hint = "put one key = value per line; quote values that contain spaces"
 	}
-	return Finding{File: path, Line: pe.Position.Line, Col: pe.Position.Col, Severity: SevError, Key: pe.LastKey,
+	line, col := pe.Position.Line, pe.Position.Col
+	// An unclosed [table] header is reported where the lexer stood after
+	// reading its newline: the start of the next line. Point at its end.
+	if (strings.Contains(pe.Message, "table name") || strings.Contains(pe.Message, "table array name")) &&
+		strings.Contains(pe.Message, `'\n'`) && line > 1 {
+		lines := strings.Split(string(data), "\n")
+		if line-2 < len(lines) {
+			line, col = line-1, len(strings.TrimRight(lines[line-2], "\r"))+1
+		}
+	}
+	return Finding{File: path, Line: line, Col: col, Severity: SevError, Key: pe.LastKey,
 		Message: "TOML syntax: " + pe.Message, Hint: hint}
 }
 

@@ -22,8 +22,20 @@ func TestFindings(t *testing.T) {
 		want []string
 	}{
 		{"clean", head, nil},
-		{"syntax error has line and col", "schema_version = 1\n[plugin]\nname = \"x\nx = 1\n",
+		{"syntax error has line and col, and the rest is still checked", "schema_version = 1\n[plugin]\nname = \"x\nx = 1\n",
+			[]string{"3:10 error TOML syntax: strings cannot contain newlines", `4:1 error unknown key "x" in [plugin]`}},
+		{"a key lost on a broken line is not reported missing", "schema_version = 1\n[plugin]\nname = \"x\n",
 			[]string{"3:10 error TOML syntax: strings cannot contain newlines"}},
+		{"several syntax errors", "schema_version = 1\n[plugin]\nname = \"P\"\nlive = tru\n[[events]]\nname = \"entry_sign_in\"\nurl = /x\n",
+			[]string{"4:8 error TOML syntax", "7:7 error TOML syntax"}},
+		{"an unclosed header points at its own line; its keys are not read into the table above", "schema_version = 1\n[plugin]\nname = \"P\"\n[[steps]\ntype = \"wizard\"\n[[events]]\nname = \"entry_sign_in\"\nurl = \"x\"\n",
+			[]string{"4:9 error TOML syntax: expected end of table array name delimiter", `8:7 error url "x" is not an http(s) URL`}},
+		{"a broken multi-line array is skipped whole", "schema_version = 1\n[plugin]\nname = \"P\"\nscopes = [ \"a\" \"b\",\n  \"c\",\n]\nnmae = 1\n",
+			[]string{"4:16 error TOML syntax: expected a comma", `7:1 error unknown key "nmae"`}},
+		{"an array never closed stops at the next table", "schema_version = 1\n[plugin]\nname = \"P\"\nscopes = [ \"a\" \"b\",\n  \"c\",\n[[events]]\nname = \"entry_sign_in\"\nurl = \"x\"\n",
+			[]string{"4:16 error TOML syntax: expected a comma", `8:7 error url "x" is not an http(s) URL`}},
+		{"an unclosed multi-line string stops the recovery", "schema_version = 1\n[plugin]\nname = \"\"\"P\nnmae = 1\n",
+			[]string{"4:9 error TOML syntax: unexpected EOF"}},
 		{"invalid escape", "schema_version = 1\n[plugin]\nname = \"a\\qb\"\n",
 			[]string{"3:9 error TOML syntax: invalid escape"}},
 		{"missing schema_version", "[plugin]\nname = \"P\"\n",
@@ -371,5 +383,31 @@ func TestPos(t *testing.T) {
 	var empty Manifest
 	if l, c := empty.Pos("x"); l != 1 || c != 1 {
 		t.Fatalf("a manifest not parsed from a file: %d:%d", l, c)
+	}
+}
+
+// TestReadFileRefusesNonFiles: a device, a folder or a huge file is an
+// error, never an endless read.
+func TestReadFileRefusesNonFiles(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.toml")
+	fh, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Truncate(MaxFileSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	for _, tt := range []struct{ path, want string }{
+		{os.DevNull, "not a regular file"},
+		{t.TempDir(), "not a regular file"},
+		{big, "too big"},
+	} {
+		if _, err := ReadFile(tt.path); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ReadFile(%s) = %v, want %q", tt.path, err, tt.want)
+		}
+		if _, _, err := Load(tt.path); err == nil {
+			t.Errorf("Load(%s) succeeded", tt.path)
+		}
 	}
 }

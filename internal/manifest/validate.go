@@ -238,9 +238,15 @@ func (c *checker) checkStep(p string, index int, s *Step) {
 			c.checkURL(joinKey(p, "content_url"), "content_url", s.ContentURL, true)
 		}
 	}
-	if (s.Type == StepOAuth2 || s.Type == StepPopup) && s.ValidationURL == "" {
+	switch {
+	case s.Type == StepOAuth2 && s.ValidationURL == "":
 		c.warnAt(c.pos.keyPos(p), joinKey(p, "validation_url"), fmt.Sprintf("%s step %s has no validation_url", s.Type, name),
 			"without one nothing from this step is saved; add validation_url = \"/...\"")
+	case s.Type == StepPopup && s.ValidationURL == "":
+		// The builder saves a popup's extra callback params as they come;
+		// only nested or sensitive data needs a validation URL.
+		c.warnAt(c.pos.keyPos(p), joinKey(p, "validation_url"), fmt.Sprintf("%s step %s has no validation_url", s.Type, name),
+			"only the callback's query params are saved, as strings; for nested or sensitive data add validation_url = \"/...\"")
 	}
 }
 

@@ -17,9 +17,10 @@ type lineInput struct {
 	chunks chan []byte
 	start  sync.Once
 
-	ctx context.Context
-	buf []byte
-	eof bool // the source ended (or ctx was cancelled) during this prompt
+	ctx  context.Context
+	buf  []byte
+	eof  bool // the source ended (or ctx was cancelled) during this prompt
+	gave bool // this prompt got some input
 	// done: the source has ended for good.
 	done bool
 }
@@ -30,13 +31,15 @@ func newLineInput(src io.Reader) *lineInput {
 
 // begin starts a prompt.
 func (l *lineInput) begin(ctx context.Context) {
-	l.ctx, l.eof = ctx, false
+	l.ctx, l.eof, l.gave = ctx, false, false
 	l.start.Do(func() { go l.pump() })
 }
 
 // ended reports whether this prompt met the end of the input (or a cancel)
 // instead of a complete line.
-func (l *lineInput) ended() bool { return l.eof }
+func (l *lineInput) ended() bool {
+	return l.eof && (!l.gave || l.ctx != nil && l.ctx.Err() != nil)
+}
 
 func (l *lineInput) pump() {
 	b := make([]byte, 4096)
@@ -57,12 +60,14 @@ func (l *lineInput) Read(p []byte) (int, error) {
 		if i := bytes.IndexByte(l.buf, '\n'); i >= 0 {
 			n := copy(p, l.buf[:i+1])
 			l.buf = l.buf[n:]
+			l.gave = true
 			return n, nil
 		}
 		if l.done {
 			if len(l.buf) > 0 {
 				n := copy(p, l.buf)
 				l.buf = l.buf[n:]
+				l.gave = true
 				return n, nil
 			}
 			l.eof = true

@@ -59,8 +59,10 @@ type ContextPrompter interface {
 // copy also reads the end of the input in accessible mode as a cancel
 // (Ctrl-D), where huh alone would silently keep every default.
 func (p *HuhPrompter) WithContext(ctx context.Context) Prompter {
-	c := &HuhPrompter{In: p.In, Out: p.Out, Accessible: p.Accessible, ctx: ctx}
-	return c
+	if p.Accessible && p.In != nil && p.line == nil {
+		p.line = newLineInput(p.In) // shared: one reader of the input
+	}
+	return &HuhPrompter{In: p.In, Out: p.Out, Accessible: p.Accessible, ctx: ctx, line: p.line}
 }
 
 // Bind returns p bound to ctx when it supports it, else p itself.
@@ -111,6 +113,15 @@ func (p *HuhPrompter) run(field huh.Field) error {
 
 func (p *HuhPrompter) Input(title, description, def string, validate func(string) error) (string, error) {
 	v := def
+	if p.Accessible {
+		// Accessible mode prints only the title: say what a bare Enter keeps.
+		if description != "" {
+			title += " (" + description + ")"
+		}
+		if def != "" {
+			title += " [Enter: " + def + "]"
+		}
+	}
 	f := huh.NewInput().Title(title).Value(&v)
 	if description != "" {
 		f = f.Description(description)
@@ -151,8 +162,15 @@ func (p *HuhPrompter) Confirm(title string, def bool) (bool, error) {
 func (p *HuhPrompter) Select(title string, options []Option, def string) (string, error) {
 	v := def
 	opts := make([]huh.Option[string], len(options))
+	dl := ""
 	for i, o := range options {
 		opts[i] = huh.NewOption(o.Label, o.Value)
+		if o.Value == def || i == 0 && dl == "" {
+			dl = o.Label
+		}
+	}
+	if p.Accessible && dl != "" && len(options) > 1 {
+		title += " [Enter: " + dl + "]"
 	}
 	if err := p.run(huh.NewSelect[string]().Title(title).Options(opts...).Value(&v)); err != nil {
 		return "", err

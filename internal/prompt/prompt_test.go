@@ -2,7 +2,9 @@ package prompt
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -86,5 +88,94 @@ func TestInputEndOfInputRevalidates(t *testing.T) {
 	}
 	if _, err := p.Input("Name", "", "", nonEmpty); err == nil {
 		t.Fatal("want an error when input ends without a valid answer")
+	}
+}
+
+// Accessible mode reads each prompt through its own scanner: a plain
+// strings.Reader must still give one line to each prompt.
+func TestAccessibleOneLinePerPrompt(t *testing.T) {
+	p, _ := accessible("first\nsecond\ny\n")
+	a, err := p.Input("A", "", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Input("B", "", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.Confirm("C", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != "first" || b != "second" || !c {
+		t.Fatalf("got %q %q %v", a, b, c)
+	}
+}
+
+func TestAccessibleEndOfInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		bound bool
+		input string
+		want  string
+		err   error
+	}{
+		{"unbound keeps the default", false, "", "dflt", nil},
+		{"bound cancels (Ctrl-D)", true, "", "", ErrCancelled},
+		{"bound takes a last line without newline", true, "typed", "typed", nil},
+		{"bound takes a line", true, "typed\n", "typed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hp, _ := accessible(tt.input)
+			var p Prompter = hp
+			if tt.bound {
+				p = Bind(hp, context.Background())
+			}
+			got, err := p.Input("Name", "", "dflt", nil)
+			if !errors.Is(err, tt.err) || got != tt.want {
+				t.Fatalf("got %q, %v; want %q, %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+// A cancelled context (Ctrl-C caught as a signal) ends an accessible prompt
+// blocked on its input, and a full prompt never starts.
+func TestAccessibleCancelWhileBlocked(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := Bind(&HuhPrompter{In: r, Out: io.Discard, Accessible: true}, ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Select("Pick", []Option{{"A", "a"}, {"B", "b"}}, "a")
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, ErrCancelled) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := p.Confirm("again?", true); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("after cancel: %v", err)
+	}
+	if _, err := Bind(&HuhPrompter{In: r, Out: io.Discard}, ctx).Input("x", "", "", nil); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("full-screen after cancel: %v", err)
+	}
+}
+
+// Accessible mode prints only the title: it must say what Enter keeps.
+func TestAccessibleShowsDefaults(t *testing.T) {
+	p, out := accessible("\n\n")
+	if v, err := p.Input("Greeting", "e.g. Hello", "Hi", nil); err != nil || v != "Hi" {
+		t.Fatalf("got %q, %v", v, err)
+	}
+	if v, err := p.Select("Colour", []Option{{"Red", "r"}, {"Blue", "b"}}, "b"); err != nil || v != "b" {
+		t.Fatalf("got %q, %v", v, err)
+	}
+	for _, want := range []string{"Greeting (e.g. Hello) [Enter: Hi]", "Colour [Enter: Blue]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -244,6 +244,13 @@ func TestWorkerSignatureFailures(t *testing.T) {
 			}
 		}
 	}
+	// A correctly signed body that is not a JSON object: the SDK's error
+	// middleware answers 500 (never 400, which would read as "ignored").
+	for _, bad := range [][]byte{[]byte(`{"meta":`), []byte(`"a string"`)} {
+		if a := evPost(t, srv, RouteEntrySignIn, bad, creds.Sign(evSecret, bad), ""); a.status != 500 {
+			t.Errorf("malformed body %s: %d %s, want 500", bad, a.status, a.raw)
+		}
+	}
 	// The same body, correctly signed, is fine.
 	if a := evPost(t, srv, RouteEntrySignIn, body, good, ""); a.status != 200 {
 		t.Errorf("good signature: %d %s", a.status, a.raw)

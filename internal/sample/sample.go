@@ -87,7 +87,10 @@ func (p *Plugin) verify(w http.ResponseWriter, r *http.Request) *Request {
 		Payload json.RawMessage `json:"payload"`
 	}
 	if err := json.Unmarshal(raw, &body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "invalid JSON: " + err.Error()})
+		// body-parser's parse error goes to the SDK's error middleware,
+		// which answers every error with 500 (a 400 would read as
+		// "ignored").
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "invalid JSON: " + err.Error()})
 		return nil
 	}
 	if body.Meta == nil {

@@ -9,8 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
 )
@@ -62,6 +64,9 @@ type Inspector interface {
 	Where() string
 }
 
+// startingWait is how long commands wait for a starting dev to be ready.
+const startingWait = 15 * time.Second
+
 // Dir is the project-local folder of the simulator's files.
 const Dir = ".envoy-plugin"
 
@@ -81,12 +86,34 @@ func Open(projectDir string, create bool) (Store, error) {
 
 // OpenInspector is Open, typed for the commands that inspect the state.
 func OpenInspector(projectDir string, create bool) (Inspector, error) {
-	if d, err := ReadDevInfo(projectDir); err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
-		defer cancel()
-		if err := Probe(ctx, d); err == nil {
-			return newHTTPStore(d), nil
+	// A dev that holds the lock but has not written dev.json yet is
+	// starting (its plugin is not ready): wait for it rather than edit the
+	// state file under it.
+	deadline := time.Now().Add(startingWait)
+	for {
+		if d, err := ReadDevInfo(projectDir); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+			err := Probe(ctx, d)
+			cancel()
+			if err == nil {
+				return newHTTPStore(d), nil
+			}
 		}
+		if _, err := os.Stat(filepath.Join(projectDir, Dir)); err != nil {
+			break // no .envoy-plugin folder: nothing runs
+		}
+		l, holder, err := LockDev(projectDir)
+		if err == nil {
+			l.Release()
+			break
+		}
+		if !errors.Is(err, ErrLocked) {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("envoy-plugin dev (pid %d) is starting for this project and is not ready after %s (its plugin does not accept connections yet); run this again once %s exists", holder, startingWait, DevInfoPath(projectDir))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	path := StatePath(projectDir)
 	if _, err := os.Stat(path); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -174,6 +175,34 @@ func (s *fileStore) Running() bool { return false }
 func (s *fileStore) URL() string   { return "" }
 func (s *fileStore) Where() string { return "the state file " + s.path }
 
+// writeDB opens the state file for a change, holding the project's dev
+// lock until done() so that a dev starting meanwhile cannot load the old
+// state and later overwrite the change.
+func (s *fileStore) writeDB() (db *api.DB, done func(), err error) {
+	projectDir := filepath.Dir(filepath.Dir(s.path))
+	var lock *DevLock
+	for try := 0; ; try++ {
+		var holder int
+		lock, holder, err = LockDev(projectDir)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrLocked) || try >= 100 {
+			if errors.Is(err, ErrLocked) {
+				return nil, nil, fmt.Errorf("envoy-plugin dev (pid %d) holds %s: run this again once it is ready", holder, LockPath(projectDir))
+			}
+			return nil, nil, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	db, err = s.db()
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	return db, lock.Release, nil
+}
+
 func (s *fileStore) db() (*api.DB, error) {
 	db, err := api.Open(s.path, api.OpenOptions{})
 	if errors.Is(err, api.ErrNoState) {
@@ -192,18 +221,20 @@ func (s *fileStore) Install(ctx context.Context) (*Install, error) {
 }
 
 func (s *fileStore) MergeConfig(ctx context.Context, patch map[string]any) (map[string]any, error) {
-	db, err := s.db()
+	db, done, err := s.writeDB()
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	return db.MergeConfig("", patch)
 }
 
 func (s *fileStore) RegisterJob(ctx context.Context, job Job) error {
-	db, err := s.db()
+	db, done, err := s.writeDB()
 	if err != nil {
 		return err
 	}
+	defer done()
 	if job.InstallID != "" {
 		if err := db.CheckInstall(job.InstallID); err != nil {
 			return err
@@ -234,10 +265,11 @@ func (s *fileStore) Jobs(ctx context.Context) ([]Job, error) {
 }
 
 func (s *fileStore) SetJobStatus(ctx context.Context, id, status string) (*Job, error) {
-	db, err := s.db()
+	db, done, err := s.writeDB()
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	j, err := db.SetJobStatus(id, status)
 	if err != nil {
 		return nil, err
@@ -246,18 +278,20 @@ func (s *fileStore) SetJobStatus(ctx context.Context, id, status string) (*Job, 
 }
 
 func (s *fileStore) IssueToken(ctx context.Context) (string, int, error) {
-	db, err := s.db()
+	db, done, err := s.writeDB()
 	if err != nil {
 		return "", 0, err
 	}
+	defer done()
 	return db.IssueToken("send-event")
 }
 
 func (s *fileStore) Storage(ctx context.Context, req api.AdminStorageRequest) ([]json.RawMessage, error) {
-	db, err := s.db()
+	db, done, err := s.writeDB()
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	installID := req.InstallID
 	if installID == "" && !req.Global {
 		installID = db.Install().InstallID

@@ -265,8 +265,10 @@ async function inviteCreated(envoy, res) {
   // res.sendOngoing(), then finish the job after answering.
   send(res, 202, { message: 'greeting queued', debugInfo: {} });
   await job.update('sending the greeting');
+  // Logged before the call: once the job is done, send-event (and so
+  // dev --then) may end and stop this process at any moment.
+  console.log(`job ${job.id}: completing`);
   await job.complete(`Greeted ${name}`, { label: 'Badge number', value: badge.value });
-  console.log(`job ${job.id}: completed`);
 }
 
 const routes = {

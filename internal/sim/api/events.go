@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (e Event) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	case KindLogin:
 		fmt.Fprintf(&b, "%s plugin logged in as %s (token expires in %s)", cs.SuccessIcon(), e.ClientID, time.Duration(e.ExpiresIn)*time.Second)
 	case KindLoginFailed, KindDenied, KindRejected:
-		fmt.Fprintf(&b, "%s %d %s %s: %s", cs.FailureIcon(), e.Status, e.Method, e.Path, e.Message)
+		fmt.Fprintf(&b, "%s %d %s %s: %s", cs.FailureIcon(), e.Status, clean(e.Method), clean(e.Path), clean(e.Message))
 	case KindJobRegistered:
 		fmt.Fprintf(&b, "%s registered (%s) by %s, status queued", e.JobID, e.JobEvent, orDefault(e.Source, "send-event"))
 	case KindJobAnswered:
@@ -123,7 +124,7 @@ func (e Event) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	case KindTokenIssued:
 		fmt.Fprintf(&b, "issued a token for %s (expires in %s)", orDefault(e.Source, "send-event"), time.Duration(e.ExpiresIn)*time.Second)
 	case KindJobUpdate:
-		b.WriteString(e.JobID + " ")
+		b.WriteString(clean(e.JobID) + " ")
 		b.WriteString(UpdateSummary(e.Update, cs))
 		if e.Update != nil {
 			for _, a := range e.Update.Attachments {
@@ -172,6 +173,29 @@ func (e Event) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// clean makes a string the plugin chose safe for one log line on a
+// terminal: control characters (newlines, escape sequences) are shown
+// escaped instead of acting.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\u2028' || r == '\u2029'
 }
 
 func orDefault(s, def string) string {
@@ -267,7 +291,7 @@ func FormatAttachment(a map[string]any, cs *iostreams.ColorScheme, mask bool) st
 	default:
 		val = compactJSON(a["value"]) + cs.Yellow(fmt.Sprintf("  (unknown attachment type %q: Envoy shows text, password, json, link, credential_image)", typ))
 	}
-	return fmt.Sprintf("%s %s: %s", cs.Gray(fmt.Sprintf("%16s", typ)), cs.Bold(label), val)
+	return fmt.Sprintf("%s %s: %s", cs.Gray(fmt.Sprintf("%16s", clean(typ))), cs.Bold(clean(label)), clean(val))
 }
 
 func scalarString(v any) string {
@@ -300,7 +324,7 @@ func formatOp(op StorageOp, cs *iostreams.ColorScheme) string {
 	}
 	switch op.Action {
 	case ActionSet:
-		return fmt.Sprintf("set %s = %s", op.Key, string(op.Value))
+		return fmt.Sprintf("set %s = %s", clean(op.Key), string(op.Value))
 	case ActionList:
 		return fmt.Sprintf("list page %d → %s", op.Page, res)
 	case ActionGet, ActionUnset, ActionSetUnique, ActionSetUniqueNum:
@@ -318,7 +342,7 @@ func formatOp(op StorageOp, cs *iostreams.ColorScheme) string {
 				res += " (was not set)"
 			}
 		}
-		return fmt.Sprintf("%s %s → %s", op.Action, op.Key, res)
+		return fmt.Sprintf("%s %s → %s", op.Action, clean(op.Key), res)
 	}
 	return fmt.Sprintf("%s %s → %s", op.Action, op.Key, res)
 }

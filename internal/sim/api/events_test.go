@@ -61,6 +61,20 @@ func TestEventText(t *testing.T) {
 			want: []string{"install inst-1 pipeline, 2 command(s)", "set a = 1", "get nope → null (not set)", EmptyDataMessage},
 		},
 		{
+			name: "control characters from the plugin are shown escaped",
+			event: Event{Kind: KindJobUpdate, JobID: "j\x1b[2J", Update: &JobUpdate{Attachments: []map[string]any{
+				{"type": "text", "label": "L\x1b]0;pwned\x07", "value": "line1\nline2\r"},
+				{"type": "link", "label": "x", "value": "v", "url": "https://e.com/\x1b[31m"},
+			}}, Storage: nil},
+			want:    []string{`j\x1b[2J`, `L\x1b]0;pwned\a: line1\nline2\r`, `https://e.com/\x1b[31m`},
+			notWant: []string{"\x1b", "\x07", "line1\n"},
+		},
+		{
+			name:  "storage key with a newline",
+			event: Event{Kind: KindStorage, Global: true, Storage: []StorageOp{{Action: "get", Key: "a\nb", Result: json.RawMessage(`null`), Null: true}}},
+			want:  []string{`get a\nb → null`},
+		},
+		{
 			name:  "config write",
 			event: Event{Kind: KindConfigWrite, Patch: map[string]any{"A": nil}, Config: map[string]any{"B": 1}},
 			want:  []string{"config", `merged {"A":null} → {"B":1}`},

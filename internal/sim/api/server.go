@@ -365,10 +365,12 @@ func (s *Server) patchJob(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, KindRejected, statusOf(err), err.Error(), "")
 		return
 	}
-	writeData(w, jobResource(job))
+	// Logged before answering, so that the live log shows the update before
+	// anything the plugin does once it has the answer.
 	last := job.History[len(job.History)-1]
 	s.log(Event{Kind: KindJobUpdate, Method: r.Method, Path: r.URL.Path, Status: http.StatusOK, Source: "plugin",
 		JobID: job.ID, JobEvent: job.Event, JobStatus: job.Status, Update: &last, Hint: strings.Join(warnings, "; ")})
+	writeData(w, jobResource(job))
 }
 
 // jobResource is the job as the PATCH answers it: JSON:API-shaped, never
@@ -433,9 +435,9 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, KindRejected, statusOf(err), err.Error(), "")
 		return
 	}
-	writeData(w, results)
 	s.log(Event{Kind: KindStorage, Method: r.Method, Path: r.URL.Path, Status: http.StatusOK, Source: "plugin",
 		InstallID: installID, Global: global, Storage: ops})
+	writeData(w, results)
 }
 
 // ---- install config ----
@@ -446,8 +448,8 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, KindRejected, statusOf(err), err.Error(), "")
 		return
 	}
-	writeData(w, cfg)
 	s.log(Event{Kind: KindConfigRead, Method: r.Method, Path: r.URL.Path, Status: http.StatusOK, Source: "plugin", InstallID: r.PathValue("id"), Config: cfg})
+	writeData(w, cfg)
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
@@ -471,8 +473,8 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, KindRejected, statusOf(err), err.Error(), "")
 		return
 	}
-	writeData(w, cfg)
 	s.log(Event{Kind: KindConfigWrite, Method: r.Method, Path: r.URL.Path, Status: http.StatusOK, Source: "plugin", InstallID: id, Patch: patch, Config: cfg})
+	writeData(w, cfg)
 }
 
 // ---- notifications ----

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
@@ -183,6 +184,9 @@ func unexpectedStatus(code int, text, msg, location string) (diagnosis, hint str
 // answer whose body could not be read in time. Both fail the job.
 func ClassifyError(resp *sim.Response, err error, target string) Outcome {
 	diag, hint := sim.Diagnose(err, target)
+	if hint == "" {
+		diag, hint = diagnoseMore(err, diag, target)
+	}
 	o := Outcome{Kind: Failed, Unexpected: true, Diagnosis: diag, Hint: hint}
 	if resp != nil && resp.Status != 0 {
 		o.Status = resp.Status
@@ -192,4 +196,38 @@ func ClassifyError(resp *sim.Response, err error, target string) Outcome {
 		}
 	}
 	return o
+}
+
+// diagnoseMore explains the transport errors sim.Diagnose leaves raw: an
+// answer that is not HTTP, oversized headers, plain HTTP on an HTTPS URL,
+// a kept-alive connection the plugin closed, a URL the client cannot use.
+func diagnoseMore(err error, diag, target string) (string, string) {
+	msg := err.Error()
+	host := target
+	if u, perr := url.Parse(target); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	switch {
+	case strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "malformed MIME header"):
+		return "the answer is not valid HTTP", fmt.Sprintf("is an HTTP server listening on %s? (%s)", host, lastPart(msg))
+	case strings.Contains(msg, "server response headers exceeded"):
+		return "the response headers are too large", "the plugin sent megabytes of headers; check what it sets on its responses"
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return "the plugin answered plain HTTP to an https:// URL", "use http:// in the URL, or serve TLS"
+	case strings.Contains(msg, "server closed idle connection") || strings.Contains(msg, "connection reset"):
+		return "connection reset", "the plugin closed the connection without a complete answer; check its logs for a crash"
+	case strings.Contains(msg, "unsupported protocol scheme") || strings.Contains(msg, "no Host in request URL"):
+		return "not an http:// or https:// URL", "give the full URL, e.g. http://localhost:3000/entry-sign-in"
+	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
+		return "TLS handshake failed: " + lastPart(msg), "use --insecure for a self-signed certificate, or http:// if the plugin does not serve TLS"
+	}
+	return diag, ""
+}
+
+// lastPart is the innermost message of a wrapped net/http error.
+func lastPart(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
 }

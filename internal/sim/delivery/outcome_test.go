@@ -1,10 +1,15 @@
 package delivery
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
 )
@@ -172,4 +177,56 @@ func FuzzParseRate(f *testing.F) {
 			t.Fatalf("%q → %v", s, r)
 		}
 	})
+}
+
+// Transport errors that sim.Diagnose leaves raw get a diagnosis and a hint.
+func TestClassifyErrorDiagnoses(t *testing.T) {
+	garbage, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer garbage.Close()
+	go func() {
+		for {
+			c, err := garbage.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 4096))
+				_, _ = io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n\r\n")
+			}(c)
+		}
+	}()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+
+	c := sim.NewClient(sim.ClientOptions{Timeout: 2 * time.Second})
+	tests := []struct {
+		url, diagnosis, hint string
+	}{
+		{"http://" + garbage.Addr().String() + "/x", "the answer is not valid HTTP", "is an HTTP server listening on"},
+		{strings.Replace(plain.URL, "http://", "https://", 1), "", "http://"},
+		{"localhost:3000/entry-sign-in", "not an http:// or https:// URL", "http://localhost:3000"},
+	}
+	for _, tt := range tests {
+		_, err := c.Do(context.Background(), sim.Request{URL: tt.url, Body: []byte("{}")})
+		if err == nil {
+			t.Fatalf("%s: no error", tt.url)
+		}
+		o := ClassifyError(nil, err, tt.url)
+		if o.Kind != Failed || !o.Unexpected || !strings.Contains(o.Diagnosis, tt.diagnosis) || o.Hint == "" || !strings.Contains(o.Hint, tt.hint) {
+			t.Errorf("%s: %q / %q (from %v)", tt.url, o.Diagnosis, o.Hint, err)
+		}
+	}
+	for _, msg := range []string{
+		`Post "http://x/": net/http: HTTP/1.x transport connection broken: net/http: server response headers exceeded 10485760 bytes; aborted`,
+		`Post "http://x/": http: server closed idle connection`,
+	} {
+		o := ClassifyError(nil, errors.New(msg), "http://x/")
+		if o.Hint == "" || strings.Contains(o.Diagnosis, "Post ") {
+			t.Errorf("%s: %q / %q", msg, o.Diagnosis, o.Hint)
+		}
+	}
 }

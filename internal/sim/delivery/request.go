@@ -38,8 +38,21 @@ func NewDelivery(event, url, jobID string, body []byte, secret, userAgent string
 }
 
 // Request is the delivery as sim.Client sends it.
+//
+// The nil Idempotency-Key entry is never sent (net/http skips nil header
+// values) but lets the transport retry once on a fresh connection when a
+// reused keep-alive connection turns out to be closed by the plugin (it
+// served one request per connection, or its idle timeout struck just as
+// the next delivery went out). Without it a sequence of deliveries (--all,
+// --check-signing, --count) reports spurious "connection reset" failures
+// for requests the plugin never saw. A fresh connection is never retried.
 func (d Delivery) Request() sim.Request {
-	return sim.Request{URL: d.URL, Body: d.Body, Header: d.Header.Clone()}
+	h := d.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h["Idempotency-Key"] = nil
+	return sim.Request{URL: d.URL, Body: d.Body, Header: h}
 }
 
 // headerLines returns the headers sorted by name, one "Name: value" each.
@@ -134,19 +147,34 @@ type CurlView struct {
 	Command string `json:"command"`
 }
 
+// curlArgMax is the largest body passed to curl as an argument. Linux
+// refuses a single exec argument over 128 KiB (MAX_ARG_STRLEN), so larger
+// bodies go through the shell's printf builtin (no exec, no limit) and
+// curl's stdin.
+const curlArgMax = 64 << 10
+
 // Curl returns a shell command that sends d byte for byte: the body goes
-// through --data-binary in single quotes. It fails for bodies with NUL
+// through --data-binary in single quotes, or, when it is large, through
+// `printf '%s' ... | curl --data-binary @-`. It fails for bodies with NUL
 // bytes, which no shell argument can carry.
 func (d Delivery) Curl() (CurlView, error) {
 	if bytes.IndexByte(d.Body, 0) >= 0 {
 		return CurlView{}, fmt.Errorf("the body holds NUL bytes, which a shell argument cannot carry; use --dry-run and send the file with curl --data-binary @file")
 	}
 	var b strings.Builder
+	large := len(d.Body) > curlArgMax
+	if large {
+		b.WriteString("printf '%s' " + ShellQuote(string(d.Body)) + " | \\\n")
+	}
 	b.WriteString("curl -sS -i " + ShellQuote(d.URL))
 	for _, l := range headerLines(d.Header) {
 		b.WriteString(" \\\n  -H " + ShellQuote(l))
 	}
-	b.WriteString(" \\\n  --data-binary " + ShellQuote(string(d.Body)))
+	if large {
+		b.WriteString(" \\\n  --data-binary @-")
+	} else {
+		b.WriteString(" \\\n  --data-binary " + ShellQuote(string(d.Body)))
+	}
 	return CurlView{Event: d.Event, Command: b.String()}, nil
 }
 

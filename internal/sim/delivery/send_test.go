@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -397,6 +398,39 @@ func TestCurlReproducesTheRequest(t *testing.T) {
 	}
 }
 
+// A body over the 128 KiB a single exec argument may hold still goes out
+// byte for byte (through printf and curl's stdin).
+func TestCurlReproducesALargeBody(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	v := deliverytest.NewVerifier(testSecret)
+	defer v.Close()
+	b := testBuilder(12)
+	set, _ := events.ParseSet(`payload.attributes.private-notes=` + strings.Repeat("it's 100% \\ $x `y`\n", 12000))
+	b.Sets = []events.Set{set}
+	d := mustBuild(t, b, "entry_sign_in", v.URL+"/entry-sign-in")
+	if len(d.Body) < 200<<10 {
+		t.Fatalf("body of %d bytes, want a large one", len(d.Body))
+	}
+	cv, err := d.Curl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a user runs it: the script on the shell's stdin (a file or a
+	// paste), not as one exec argument.
+	sh := exec.Command("sh")
+	sh.Stdin = strings.NewReader(cv.Command + "\n")
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %.300s", err, out)
+	}
+	got := v.Received()
+	if len(got) != 1 || !bytes.Equal(got[0].Body, d.Body) || !got[0].Verified {
+		t.Fatalf("curl did not send the same bytes (%d requests)", len(got))
+	}
+}
+
 func TestShellQuote(t *testing.T) {
 	for _, s := range []string{"", "plain", "it's", `"$HOME"`, "a\nb", "'", "''", `\`, "é ü", "!x", "*"} {
 		out, err := exec.Command("sh", "-c", "printf %s "+ShellQuote(s)).Output()
@@ -507,4 +541,77 @@ func FuzzBodyHelpers(f *testing.F) {
 			t.Fatal(cv.Command)
 		}
 	})
+}
+
+// oneShotServer answers one request per connection with HTTP/1.1 and a
+// Content-Length (so the client keeps the connection for the next request)
+// and then drops the connection as soon as a second request arrives on it.
+func oneShotServer(t *testing.T) (url string, served func() int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	n := 0
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				mu.Lock()
+				n++
+				mu.Unlock()
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+				// Wait for the next request on this connection, then drop it
+				// unanswered.
+				var b [1]byte
+				_, _ = c.Read(b[:])
+			}(c)
+		}
+	}()
+	t.Cleanup(func() { _ = l.Close() })
+	return "http://" + l.Addr().String(), func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// A plugin that closes a kept-alive connection it will not serve again gets
+// every delivery once: no spurious "connection reset", no duplicate.
+func TestSendRetriesAClosedKeepAliveConnection(t *testing.T) {
+	url, served := oneShotServer(t)
+	c := testClient(2 * time.Second)
+	b := testBuilder(5)
+	for i := 0; i < 5; i++ {
+		r := Send(context.Background(), c, mustBuild(t, b, "entry_sign_in", url))
+		if r.Kind != Done {
+			t.Fatalf("delivery %d: %s: %s", i, r.Kind, r.Diagnosis)
+		}
+	}
+	if got := served(); got != 5 {
+		t.Fatalf("the plugin served %d requests, want 5", got)
+	}
+}
+
+func TestRequestSendsNoIdempotencyKey(t *testing.T) {
+	d := mustBuild(t, testBuilder(5), "entry_sign_in", "http://127.0.0.1:1/")
+	if _, ok := d.Header["Idempotency-Key"]; ok {
+		t.Fatal("the delivery shows an Idempotency-Key header")
+	}
+	var buf bytes.Buffer
+	req, _ := http.NewRequest(http.MethodPost, d.URL, bytes.NewReader(d.Body))
+	req.Header = d.Request().Header
+	if err := req.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToLower(buf.String()), "idempotency") {
+		t.Fatalf("the wire request names an idempotency key:\n%.400s", buf.String())
+	}
 }

@@ -393,6 +393,10 @@ func (g *Generator) invite(event string, in *sim.Install, v Variant) (map[string
 		rel["employee"] = relation(employeeID, "employees")
 	}
 	if employee {
+		// The invitee is an employee: the SDK's invite factory sets the
+		// employee relationship on the employee screening flow, so plugins
+		// read it there; invitee-employee names the same employee.
+		rel["employee"] = relation(inviteeID, "employees")
 		rel["invitee-employee"] = relation(inviteeID, "employees")
 	}
 	return map[string]any{"id": id, "type": TypeInvites, "attributes": attrs, "relationships": rel}, "vr:invite:" + id

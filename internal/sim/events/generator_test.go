@@ -665,3 +665,20 @@ func BenchmarkEvent(b *testing.B) {
 		}
 	}
 }
+
+// Like the SDK's invite factory, an invite on the employee screening flow
+// (employee_* events, --protect) names the employee in relationships.employee.
+func TestEmployeeInvitesHaveTheEmployeeRelationship(t *testing.T) {
+	for _, c := range []struct {
+		event string
+		v     Variant
+	}{{"employee_invite_created", Variant{}}, {"employee_upcoming_visit", Variant{}}, {"invite_created", Variant{Protect: true}}} {
+		b := generate(t, 4, c.event, c.v, sim.InstallOptions{})
+		typ, _ := path(b, "payload", "relationships", "employee", "data", "type")
+		id, _ := path(b, "payload", "relationships", "employee", "data", "id")
+		invitee, _ := path(b, "payload", "relationships", "invitee-employee", "data", "id")
+		if typ != "employees" || id == nil || id == "" || id != invitee {
+			t.Errorf("%s %+v: employee relationship %v/%v (invitee-employee %v)", c.event, c.v, typ, id, invitee)
+		}
+	}
+}

@@ -281,10 +281,10 @@ func (c *fieldRun) searchChecks(ctx context.Context, base walkSpec) {
 			if tm.want != nil {
 				if !r.found {
 					ch.Status = Fail
-					ch.Message = fmt.Sprintf("the label %q (page %d) contains %q but the search did not return it (%d %s answered)", tm.want.label, tm.want.page, tm.text, r.options, plural(r.options, "option", "options"))
+					ch.Message = fmt.Sprintf("the label %q (page %d) contains %q but the search did not return it (%d %s answered)", cut(tm.want.label, 80), tm.want.page, tm.text, r.options, plural(r.options, "option", "options"))
 					ch.Hint = "filter on meta.params.search, case-insensitively on the label (as the dashboard does), and keep the search across pages"
 				} else {
-					found = fmt.Sprintf("; found %q again", tm.want.label)
+					found = fmt.Sprintf("; found %q again", cut(tm.want.label, 80))
 				}
 			}
 			if ch.Status == Pass {

@@ -221,3 +221,29 @@ func FuzzParsePage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSelected: a selected-values answer (one option, an array of
+// options or null) never panics the parser, and what it accepts is valid
+// JSON whose options all passed the option checks.
+func FuzzParseSelected(f *testing.F) {
+	for _, s := range []string{
+		`null`, `{"label":"A","value":"a"}`, `[{"label":"A","value":1},{"label":"","value":"b"}]`,
+		`[]`, `"a"`, `1`, `[null]`, `{`, ``, `  null  `, `[{"label":"x","value":{"id":1}}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := parseSelected(data)
+		if err != nil {
+			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("accepted invalid JSON %q", data)
+		}
+		for _, o := range l.options {
+			if o.problem != "" || strings.TrimSpace(o.label) == "" {
+				t.Fatalf("kept an invalid option %+v from %q", o, data)
+			}
+		}
+	})
+}

@@ -95,6 +95,15 @@ func TestRequestsAreRouteRequests(t *testing.T) {
 				t.Fatalf("call %d: meta lacks %s: %v", i, k, c.meta)
 			}
 		}
+		// A route's meta is an event's without event and job (platform.md).
+		for _, k := range []string{"event", "job"} {
+			if _, ok := c.meta[k]; ok {
+				t.Fatalf("call %d: a route's meta must not carry %s: %v", i, k, c.meta)
+			}
+		}
+		if _, ok := c.meta["params"].(map[string]any); !ok {
+			t.Fatalf("call %d: meta.params is not an object: %v", i, c.meta["params"])
+		}
 		if c.meta["route"] != "FRUIT" || !c.hasPay {
 			t.Fatalf("call %d: route %v, payload {} %v", i, c.meta["route"], c.hasPay)
 		}
@@ -129,6 +138,9 @@ func TestRequestsAreRouteRequests(t *testing.T) {
 	sel := rec.byPath("/selected/ok")
 	var sawArray bool
 	for _, c := range sel {
+		if _, ok := c.meta["job"]; ok || c.meta["route"] != "FRUIT" || !c.hasPay || !creds.Verify(testSecret, c.body, c.header.Get(creds.SignatureHeader)) {
+			t.Fatalf("selected-values call is not a signed route request: %v", c.meta)
+		}
 		if arr, ok := c.params["value"].([]any); ok {
 			sawArray = true
 			if len(c.query["value"]) != len(arr) || len(arr) < 2 {

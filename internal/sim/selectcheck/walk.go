@@ -166,7 +166,7 @@ func (c *fieldRun) walk(ctx context.Context, spec walkSpec) *walkResult {
 	page := 0
 	for {
 		if ctx.Err() != nil {
-			res.stop = &stop{kind: stopAnswer, msg: "cancelled"}
+			res.stop = &stop{kind: stopAnswer, msg: where(&spec, page+1) + ": interrupted before the call"}
 			break
 		}
 		page++
@@ -399,6 +399,9 @@ func (c *fieldRun) answerStop(at string, err error, head string) *stop {
 
 func (c *fieldRun) transportStop(at string, err error) *stop {
 	diag, hint := sim.Diagnose(err, c.t.URL)
+	if diag == "cancelled" {
+		return &stop{kind: stopAnswer, msg: at + ": interrupted before the answer came"}
+	}
 	if diag == "timed out" {
 		diag = "timed out (--timeout)"
 	}

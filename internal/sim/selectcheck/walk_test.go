@@ -1,12 +1,17 @@
 package selectcheck
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/selectcheck/selecttest"
 )
 
 // Every contract violation is caught on a broken endpoint, and the same
@@ -36,6 +41,7 @@ func TestBrokenEndpointsAreCaught(t *testing.T) {
 		{name: "HTML", path: "/html", check: "walk", status: Fail, contains: []string{"page 1: invalid JSON", "<!doctype html>"}},
 		{name: "50 MB page", path: "/huge", opts: func(o *Options) { o.Client = sim.NewClient(sim.ClientOptions{Timeout: 20 * time.Second}) }, check: "walk", status: Fail, contains: []string{"larger than 1 MiB; reading stopped there"}},
 		{name: "repeated values", path: "/repeat-values", pagination: "page", check: "unique values", status: Fail, contains: []string{"page 2, index 4: value \"apricot\" repeats a value of page 1"}},
+		{name: "value repeated within a page", path: "/repeat-in-page", check: "unique values", status: Fail, contains: []string{`page 1, index 7: value "avocado" repeats a value of page 1`}},
 		{name: "page ignored", path: "/page-ignored", pagination: "page", check: "pagination", status: Fail, contains: []string{"page 2 repeats page 1", "ignore `page`"}},
 		{name: "options after an empty page", path: "/after-empty", pagination: "page", check: "pagination", status: Fail, contains: []string{"page 4 has 5 options after page 3 was empty"}},
 		{name: "endless pages", path: "/endless/page", pagination: "page", opts: func(o *Options) { o.MaxPages = 4 }, check: "pagination", status: Warn, contains: []string{"stopped after 4 pages (40 options)"}},
@@ -141,4 +147,79 @@ func TestMaxPagesBoundsEveryWalk(t *testing.T) {
 			t.Fatalf("%s: %+v", p, c)
 		}
 	}
+}
+
+// An answer that fails on page 1 leaves nothing to look up: the selected
+// values are not judged on the options read before the failure.
+func TestNoLookupsAfterAFailedFirstPage(t *testing.T) {
+	base := brokenServer(t)
+	f := runOne(t, Target{Key: "K", URL: base + "/invalid-json", Searchable: true, SelectedValuesURL: base + "/selected/wrong-label"}, testOptions())
+	if c := check(f, "walk"); c == nil || c.Status != Fail {
+		t.Fatalf("walk:\n%s", dump(f))
+	}
+	for _, name := range []string{"selected values", "search"} {
+		if c := check(f, name); c == nil || c.Status != Skip {
+			t.Fatalf("%s not skipped:\n%s", name, dump(f))
+		}
+	}
+	if f.Failed != 1 {
+		t.Fatalf("only the walk should fail:\n%s", dump(f))
+	}
+}
+
+// Interrupting the run (Ctrl-C) stops the call in flight and every later
+// check and field; what was walked is still reported.
+func TestInterruptStopsTheRun(t *testing.T) {
+	base := brokenServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := testOptions()
+	opts.Client = sim.NewClient(sim.ClientOptions{Timeout: time.Minute})
+	started := 0
+	opts.Progress = func(string) { started++ }
+	targets := []Target{
+		{Key: "A", URL: base + "/hang-on-2", Pagination: manifest.PaginationPage, Searchable: true, SelectedValuesURL: base + "/selected/ok"},
+		{Key: "B", URL: base + "/ok/none"},
+	}
+	done := make(chan *Report)
+	go func() { done <- Run(ctx, targets, opts) }()
+	waitHanging(t, base)
+	cancel()
+	var rep *Report
+	select {
+	case rep = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop when interrupted")
+	}
+	if started != 1 || len(rep.Fields) != 1 {
+		t.Fatalf("%d fields started, %d reported", started, len(rep.Fields))
+	}
+	f := rep.Fields[0]
+	if c := check(f, "walk"); c == nil || c.Status != Fail || !strings.Contains(c.Message, "page 2: interrupted") {
+		t.Fatalf("walk:\n%s", dump(f))
+	}
+	for _, c := range f.Checks {
+		if strings.HasPrefix(c.Name, "search") || strings.HasPrefix(c.Name, "selected") {
+			t.Fatalf("checked after the interrupt:\n%s", dump(f))
+		}
+	}
+}
+
+// waitHanging waits until the selecttest server holds a request of
+// /hang-on-2.
+func waitHanging(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + selecttest.HangingPath)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if n, _ := strconv.Atoi(strings.TrimSpace(string(b))); n > 0 {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the walk never reached /hang-on-2's page 2")
 }

@@ -121,6 +121,22 @@ func hostileHandlers(s *Server, stop <-chan struct{}) map[string]http.HandlerFun
 			}
 			_ = conn.Close()
 		},
+		// not-http: answers bytes that are not HTTP at all (another
+		// service on the port).
+		"not-http": func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				panic("no hijacker")
+			}
+			conn, buf, err := hj.Hijack()
+			if err != nil {
+				return
+			}
+			_, _ = buf.WriteString("SSH-2.0-OpenSSH_9.6\r\n\r\n")
+			_ = buf.Flush()
+			_ = conn.Close()
+		},
 		// redirect: 307 to itself, a loop for a client that follows.
 		"redirect": func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -58,6 +59,7 @@ func Variants() []Variant {
 		{"/html", "none", "answers an HTML page with status 200"},
 		{"/huge", "none", "answers a 50 MB page"},
 		{"/repeat-values", "page", "page 2 repeats a value of page 1"},
+		{"/repeat-in-page", "none", "a value appears twice in the same answer"},
 		{"/page-ignored", "page", "ignores page: always answers page 1"},
 		{"/after-empty", "page", "answers options again after an empty page"},
 		{"/endless/page", "page", "never answers an empty page"},
@@ -96,6 +98,8 @@ type Server struct {
 	Secret string
 	// Slow is the delay of /slow (default 60ms).
 	Slow time.Duration
+
+	hanging atomic.Int32
 }
 
 // New returns the test server's handler.
@@ -116,7 +120,15 @@ func fruitOptions() []option {
 	return out
 }
 
+// HangingPath answers (GET, unsigned) how many requests /hang-on-2 holds
+// right now, so that a test can act once the walk is stuck there.
+const HangingPath = "/debug/hanging"
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == HangingPath {
+		writeJSON(w, 200, s.hanging.Load())
+		return
+	}
 	params, ok := s.read(w, r, r.URL.Path != "/unsigned-ok")
 	if !ok {
 		return
@@ -165,6 +177,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p[4] = all[1]
 		}
 		writeJSON(w, 200, p)
+	case "/repeat-in-page":
+		all[7].Value = all[2].Value // Coconut gets Avocado's value
+		writeJSON(w, 200, all)
 	case "/page-ignored":
 		writeJSON(w, 200, pageSlice(all, 1))
 	case "/after-empty":
@@ -189,6 +204,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, pageSlice(all, page))
 	case "/hang-on-2":
 		if page == 2 {
+			s.hanging.Add(1)
+			defer s.hanging.Add(-1)
 			<-r.Context().Done()
 			return
 		}

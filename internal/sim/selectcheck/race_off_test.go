@@ -1,0 +1,5 @@
+//go:build !race
+
+package selectcheck
+
+const raceEnabled = false
