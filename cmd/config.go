@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,8 @@ else edits .envoy-plugin/state.json.`,
   $ envoy-plugin config set HELLO=null`,
 	}
 	c.AddCommand(newCmdConfigGet(f), newCmdConfigSet(f))
+	c.Args = subcommandArgs
+	c.RunE = func(c *cobra.Command, args []string) error { return nil }
 	return c
 }
 
@@ -165,4 +168,21 @@ func (c configView) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		}
 	}
 	return nil
+}
+
+// subcommandArgs makes a command group called without a known subcommand
+// a usage error (exit 2) that lists its subcommands; cobra would print the
+// help and exit 0.
+func subcommandArgs(c *cobra.Command, args []string) error {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	list := strings.Join(names, ", ")
+	if len(args) == 0 {
+		return usageErrorf("%s needs a command: %s (e.g. %s %s)", c.CommandPath(), list, c.CommandPath(), names[0])
+	}
+	return usageErrorf("unknown command %q for %s: the commands are %s", args[0], c.CommandPath(), list)
 }

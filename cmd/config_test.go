@@ -89,3 +89,27 @@ func FuzzParseConfigPairs(f *testing.F) {
 		}
 	})
 }
+
+// TestConfigStorageNeedASubcommand: config and storage alone are usage
+// errors that list their commands.
+func TestConfigStorageNeedASubcommand(t *testing.T) {
+	_, run := simFactory(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config"}, "envoy-plugin config needs a command: get, set"},
+		{[]string{"storage"}, "envoy-plugin storage needs a command: get, list, set, unset"},
+		{[]string{"config", "list"}, `unknown command "list" for envoy-plugin config: the commands are get, set`},
+		{[]string{"storage", "del", "k"}, `unknown command "del" for envoy-plugin storage`},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) || out != "" {
+			t.Errorf("%v = %d %q %q, want exit 2 and %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+	if code, out, _ := run("config", "--help"); code != 0 || !strings.Contains(out, "Available Commands") {
+		t.Errorf("config --help = %d %q", code, out)
+	}
+}

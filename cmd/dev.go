@@ -169,10 +169,34 @@ func parseValue(v string) any {
 
 // devLog writes the live log and every other line dev prints, one writer at
 // a time.
+//
+// In text, repeated identical logins (a plugin that logs in before each
+// request: no token cache, or tokens shorter than the SDK's 10-minute
+// refresh margin) are collapsed: the first is printed, then at most one
+// summary line per loginWindow ("(×24 more since 10:00:01)"), and what is
+// left at close. NDJSON keeps one event per login.
 type devLog struct {
 	mu   sync.Mutex
 	io   *iostreams.IOStreams
 	json bool
+
+	loginWindow time.Duration // 0: defaultLoginWindow
+	logins      *loginGroup
+	hinted      bool
+	closed      bool
+}
+
+// defaultLoginWindow is how often a run of repeated logins is summarised.
+const defaultLoginWindow = 5 * time.Second
+
+// loginGroup is a run of identical logins after the one printed.
+type loginGroup struct {
+	key   string
+	start time.Time // when the group (or its last summary) started
+	since time.Time // first login counted in n
+	last  api.Event // the latest login counted
+	n     int       // logins counted and not printed yet
+	timer *time.Timer
 }
 
 func (l *devLog) event(e api.Event) {
@@ -185,7 +209,86 @@ func (l *devLog) event(e api.Event) {
 		_ = output.WriteJSON(l.io.Out, e, false)
 		return
 	}
+	if e.Kind == api.KindLogin && l.collapseLogin(e) {
+		return
+	}
 	_ = e.WriteText(l.io.ErrOut, l.io.ColorScheme())
+}
+
+// collapseLogin counts e in the current run of identical logins and reports
+// whether it is not to be printed now. Called with l.mu held.
+func (l *devLog) collapseLogin(e api.Event) bool {
+	window := l.loginWindow
+	if window <= 0 {
+		window = defaultLoginWindow
+	}
+	key := fmt.Sprintf("%s\x00%d", e.ClientID, e.ExpiresIn)
+	if g := l.logins; g != nil && g.key == key && e.Time.Sub(g.start) < window && !l.closed {
+		if g.n == 0 {
+			g.since = e.Time
+			g.timer = time.AfterFunc(window-e.Time.Sub(g.start), l.summariseLogins)
+		}
+		g.n++
+		g.last = e
+		return true
+	}
+	l.flushLoginsLocked()
+	l.logins = &loginGroup{key: key, start: e.Time}
+	return false
+}
+
+// summariseLogins prints the summary of the current run when its window
+// ends; the run goes on (its next logins are summarised a window later).
+func (l *devLog) summariseLogins() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.logins
+	if g == nil || g.n == 0 || l.closed {
+		return
+	}
+	l.writeLoginSummary(g)
+	g.start, g.n, g.timer = time.Now(), 0, nil
+}
+
+// flushLoginsLocked prints what the current run has not printed and ends
+// it. Called with l.mu held.
+func (l *devLog) flushLoginsLocked() {
+	g := l.logins
+	l.logins = nil
+	if g == nil {
+		return
+	}
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	if g.n > 0 {
+		l.writeLoginSummary(g)
+	}
+}
+
+func (l *devLog) writeLoginSummary(g *loginGroup) {
+	cs := l.io.ColorScheme()
+	var b bytes.Buffer
+	_ = g.last.WriteText(&b, cs)
+	line := strings.TrimSuffix(b.String(), "\n")
+	fmt.Fprintf(l.io.ErrOut, "%s %s\n", line, cs.Gray(fmt.Sprintf("(×%d more since %s)", g.n, g.since.Local().Format("15:04:05"))))
+	if !l.hinted {
+		l.hinted = true
+		hint := "the plugin logs in before its requests: does it keep its token until it expires?"
+		if g.last.ExpiresIn > 0 && g.last.ExpiresIn <= 600 {
+			hint = "tokens that last 10 minutes or less make Envoy's SDK log in before every request: raise --token-ttl above 10m"
+		}
+		fmt.Fprintf(l.io.ErrOut, "%s%s\n", strings.Repeat(" ", 18), cs.Gray(hint))
+	}
+}
+
+// close prints what is left of a run of logins; later logins are printed
+// one by one.
+func (l *devLog) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLoginsLocked()
+	l.closed = true
 }
 
 func (l *devLog) infof(format string, a ...any) {
@@ -218,6 +321,7 @@ func (lw lockedWriter) Write(p []byte) (int, error) {
 type prefixWriter struct {
 	l      *devLog
 	prefix string
+	tail   *lineTail // keeps the last lines; nil: none
 	mu     sync.Mutex
 	buf    []byte
 }
@@ -239,6 +343,9 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 
 func (p *prefixWriter) emit(line []byte) {
 	line = bytes.TrimRight(line, "\r")
+	if p.tail != nil {
+		p.tail.add(string(line))
+	}
 	p.l.mu.Lock()
 	defer p.l.mu.Unlock()
 	fmt.Fprintf(p.l.io.ErrOut, "%s %s\n", p.l.io.ColorScheme().Gray(p.prefix), line)
@@ -338,6 +445,17 @@ func devRun(f *Factory, opts *devOptions) error {
 		}
 	}
 
+	// The plugin's port must be free: else dev would wait on (and send
+	// events to) whatever listens there, while the new plugin fails with
+	// EADDRINUSE.
+	var target pluginTarget
+	if len(opts.Command) > 0 {
+		target = devPluginTarget(f, log)
+		if err := checkPortFree(target); err != nil {
+			return err
+		}
+	}
+
 	cr, err := f.Credentials("", "")
 	if err != nil {
 		return err
@@ -405,6 +523,7 @@ func devRun(f *Factory, opts *devOptions) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		log.close()
 		log.event(api.Event{Kind: api.KindStopped, Message: "simulator stopped"})
 	}()
 	in := db.Install()
@@ -422,7 +541,9 @@ func devRun(f *Factory, opts *devOptions) error {
 
 	var plugin *devProcess
 	if len(opts.Command) > 0 {
-		target := devPluginTarget(f, log)
+		if target.Addr != "" && sameListenPort(target.Addr, ln.Addr()) {
+			return fmt.Errorf("plugin.base_url's port %s is the simulator's own port: change [plugin].base_url, or give the simulator another port with --port", target.Port)
+		}
 		penv := env
 		if target.Port != "" {
 			penv = append(penv, "PORT="+target.Port)
@@ -435,7 +556,7 @@ func devRun(f *Factory, opts *devOptions) error {
 		if target.Addr != "" {
 			switch err := waitListening(ctx, target.Addr, opts.ReadyTimeout, plugin.done); {
 			case errors.Is(err, errPluginExited):
-				return pluginExited(log, plugin)
+				return pluginExitedEarly(log, plugin, target.Addr)
 			case errors.Is(err, context.Canceled):
 				plugin.stop(opts.StopTimeout)
 				return nil
@@ -614,6 +735,7 @@ type devProcess struct {
 	exitCode int
 	waitErr  error
 	outs     []*prefixWriter
+	tail     *lineTail
 	stopping bool
 	mu       sync.Mutex
 }
@@ -622,15 +744,16 @@ func startDevProcess(argv []string, env []string, dir string, log *devLog) (*dev
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = env
 	c.Dir = dir
-	out := &prefixWriter{l: log, prefix: "[plugin]"}
-	errOut := &prefixWriter{l: log, prefix: "[plugin]"}
+	tail := &lineTail{max: pluginTailLines}
+	out := &prefixWriter{l: log, prefix: "[plugin]", tail: tail}
+	errOut := &prefixWriter{l: log, prefix: "[plugin]", tail: tail}
 	c.Stdout, c.Stderr = out, errOut
 	c.WaitDelay = 2 * time.Second
 	setProcessGroup(c)
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("starting the plugin (%s): %w", strings.Join(argv, " "), err)
 	}
-	p := &devProcess{cmd: c, done: make(chan struct{}), outs: []*prefixWriter{out, errOut}}
+	p := &devProcess{cmd: c, done: make(chan struct{}), outs: []*prefixWriter{out, errOut}, tail: tail}
 	go func() {
 		p.waitErr = c.Wait()
 		for _, w := range p.outs {
@@ -740,4 +863,76 @@ func runThen(ctx context.Context, opts *devOptions, env []string, dir string, lo
 		return ExitCancelled, nil
 	}
 	return exitCodeOf(c.ProcessState), nil
+}
+
+// checkPortFree fails when something already accepts connections where
+// the plugin is to listen (an old plugin still running, another server).
+func checkPortFree(t pluginTarget) error {
+	if t.Addr == "" {
+		return nil
+	}
+	conn, err := net.DialTimeout("tcp", t.Addr, time.Second)
+	if err != nil {
+		return nil
+	}
+	conn.Close()
+	return fmt.Errorf("something already listens on %s (an old plugin?): stop it, or change [plugin].base_url", t.Addr)
+}
+
+// sameListenPort reports whether addr (host:port of a local host) is the
+// port the simulator listens on.
+func sameListenPort(addr string, ln net.Addr) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	_, lport, err := net.SplitHostPort(ln.String())
+	return err == nil && port == lport
+}
+
+// pluginTailLines is how many of the plugin's last output lines dev shows
+// when it exits before it accepts connections.
+const pluginTailLines = 10
+
+// lineTail keeps the last max lines written to it.
+type lineTail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (t *lineTail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(t.lines, line)
+	if len(t.lines) > t.max {
+		t.lines = append(t.lines[:0], t.lines[len(t.lines)-t.max:]...)
+	}
+}
+
+func (t *lineTail) get() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.lines...)
+}
+
+// pluginExitedEarly reports a plugin that exited before it accepted
+// connections on addr, with its last output lines, and exits with its code.
+func pluginExitedEarly(log *devLog, p *devProcess, addr string) error {
+	code := p.exitCode
+	log.event(api.Event{Kind: api.KindPlugin, Message: fmt.Sprintf("plugin exited with code %d before it accepted connections on %s", code, addr), ExitCode: &code, PID: p.cmd.Process.Pid})
+	var b strings.Builder
+	if lines := p.tail.get(); len(lines) > 0 {
+		fmt.Fprintf(&b, "; its last output:")
+		for _, l := range lines {
+			b.WriteString("\n  " + l)
+		}
+	} else {
+		b.WriteString(" (it printed nothing)")
+	}
+	if code == 0 {
+		log.infof("the plugin stopped before it listened on %s%s", addr, b.String())
+		return nil
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("the plugin exited with code %d before it accepted connections on %s%s", code, addr, b.String())}
 }

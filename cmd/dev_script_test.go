@@ -26,6 +26,41 @@ func init() {
 	registerScriptCmd("dev-http", scriptDevHTTP)
 	registerScriptCmd("dev-wait-file", scriptDevWaitFile)
 	registerScriptCmd("dev-pid-gone", scriptDevPIDGone)
+	registerScriptCmd("dev-busy-port", scriptDevBusyPort)
+}
+
+// dev-busy-port
+//
+// Listens on a free port of 127.0.0.1 until the script ends (an old plugin
+// still running), and rewrites envoy-plugin.toml's base_url to it (also in
+// $BUSY_PORT).
+func scriptDevBusyPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: dev-busy-port")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	manifest := ts.MkAbs("envoy-plugin.toml")
+	data, err := os.ReadFile(manifest)
+	ts.Check(err)
+	re := regexp.MustCompile(`base_url = "http://127\.0\.0\.1:\d+"`)
+	if !re.Match(data) {
+		ts.Fatalf("envoy-plugin.toml has no base_url to rewrite")
+	}
+	data = re.ReplaceAll(data, []byte(`base_url = "http://127.0.0.1:`+port+`"`))
+	ts.Check(os.WriteFile(manifest, data, 0o644))
+	ts.Setenv("BUSY_PORT", port)
 }
 
 // dev-wait-file file

@@ -242,3 +242,107 @@ func TestIsLocalHost(t *testing.T) {
 }
 
 func jsonNum(s string) json.Number { return json.Number(s) }
+
+func TestDevCheckPortFree(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	err = checkPortFree(pluginTarget{Addr: addr})
+	want := "something already listens on " + addr + " (an old plugin?): stop it, or change [plugin].base_url"
+	if err == nil || err.Error() != want {
+		t.Fatalf("busy port: %v, want %q", err, want)
+	}
+	ln.Close()
+	if err := checkPortFree(pluginTarget{Addr: addr}); err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	if err := checkPortFree(pluginTarget{}); err != nil {
+		t.Fatalf("no address: %v", err)
+	}
+}
+
+func TestDevLineTail(t *testing.T) {
+	tail := &lineTail{max: 3}
+	w := &prefixWriter{l: &devLog{io: func() *iostreams.IOStreams { ios, _, _, _ := iostreams.Test(); return ios }()}, prefix: "[plugin]", tail: tail}
+	_, _ = w.Write([]byte("1\n2\n3\n4\r\n5"))
+	w.Flush()
+	if got := tail.get(); !reflect.DeepEqual(got, []string{"3", "4", "5"}) {
+		t.Fatalf("tail = %q", got)
+	}
+}
+
+func loginEvent(at time.Time, ttl int) api.Event {
+	return api.Event{Kind: api.KindLogin, ClientID: "cid", ExpiresIn: ttl, Time: at, Source: "plugin"}
+}
+
+func TestDevLogCollapsesLogins(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 10, 0, 1, 0, time.Local)
+	t.Run("text: first, then a count", func(t *testing.T) {
+		ios, _, _, errOut := iostreams.Test()
+		l := &devLog{io: ios, loginWindow: time.Hour}
+		for i := 0; i < 25; i++ {
+			l.event(loginEvent(t0.Add(time.Duration(i)*time.Millisecond), 300))
+			l.event(api.Event{Kind: api.KindJobUpdate, JobID: "j", Time: t0})
+		}
+		l.event(loginEvent(t0, 3600)) // another TTL: not the same login
+		l.close()
+		l.event(loginEvent(t0, 3600)) // after close: printed
+		got := errOut.String()
+		if n := strings.Count(got, "plugin logged in as cid (token expires in 5m0s)"); n != 2 {
+			t.Errorf("%d lines of the 5m login, want the first and the summary:\n%s", n, got)
+		}
+		if !strings.Contains(got, "(×24 more since 10:00:01)") {
+			t.Errorf("no summary (×24 more since 10:00:01):\n%s", got)
+		}
+		if !strings.Contains(got, "raise --token-ttl above 10m") {
+			t.Errorf("no hint about short tokens:\n%s", got)
+		}
+		if n := strings.Count(got, "token expires in 1h0m0s"); n != 2 {
+			t.Errorf("%d lines of the 1h login, want 2:\n%s", n, got)
+		}
+		if n := strings.Count(got, "job "); n < 25 {
+			t.Errorf("job updates lost:\n%s", got)
+		}
+	})
+	t.Run("NDJSON: one event per login", func(t *testing.T) {
+		ios, _, out, _ := iostreams.Test()
+		l := &devLog{io: ios, json: true, loginWindow: time.Hour}
+		for i := 0; i < 25; i++ {
+			l.event(loginEvent(t0, 300))
+		}
+		l.close()
+		if n := strings.Count(out.String(), `"kind":"login"`); n != 25 {
+			t.Fatalf("%d login events, want 25", n)
+		}
+	})
+	t.Run("summary when the window ends", func(t *testing.T) {
+		ios, _, _, errOut := iostreams.Test()
+		l := &devLog{io: ios, loginWindow: 20 * time.Millisecond}
+		now := time.Now()
+		for i := 0; i < 3; i++ {
+			l.event(loginEvent(now, 3600))
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			l.mu.Lock()
+			got := errOut.String()
+			l.mu.Unlock()
+			if strings.Contains(got, "(×2 more since") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no summary after the window:\n%s", got)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		l.close()
+		l.mu.Lock()
+		got := errOut.String()
+		l.mu.Unlock()
+		if n := strings.Count(got, "×"); n != 1 {
+			t.Fatalf("%d summaries, want 1:\n%s", n, got)
+		}
+	})
+}

@@ -25,6 +25,7 @@ type installOptions struct {
 	Insecure        bool
 	NoBrowser       bool
 	JSON            bool
+	Strict          bool
 
 	// OpenStore reaches the simulated install (a running `envoy-plugin
 	// dev`, else its state file, created when missing); tests replace it.
@@ -116,6 +117,7 @@ secret-looking values masked and stored in the simulated install (a running
 	fl.BoolVar(&opts.Insecure, "insecure", false, "accept a self-signed TLS certificate")
 	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "print URLs without opening a browser")
 	fl.BoolVar(&opts.JSON, "json", false, "print the result (config with secrets masked, steps) as JSON")
+	fl.BoolVar(&opts.Strict, "strict", false, "with --answers: fail, storing nothing, when a value is not one the plugin's options (or the install's resources) offer")
 	_ = c.MarkFlagFilename("answers", "toml")
 	return c
 }
@@ -179,6 +181,7 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 		OpenBrowser:     openBrowser,
 		CallbackAddr:    fmt.Sprintf("127.0.0.1:%d", opts.CallbackPort),
 		CallbackTimeout: opts.CallbackTimeout,
+		Strict:          opts.Strict,
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, prompt.ErrCancelled) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/envoy-plugin/envoy-plugin/internal/creds"
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
 	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
 )
@@ -27,6 +29,9 @@ func openSim(f *Factory, command string, create bool) (simstate.Inspector, error
 	dir := f.ProjectDir()
 	st, err := simstate.OpenInspector(dir, create)
 	if errors.Is(err, simstate.ErrNoSimulator) {
+		if !inSimProject(f, dir) {
+			return nil, noSimProjectError(f, dir)
+		}
 		return nil, fmt.Errorf("no simulated install in %s yet: run `envoy-plugin dev` (it creates %s/state.json)", f.rel(dir), simstate.Dir)
 	}
 	if err != nil {
@@ -41,6 +46,26 @@ func openSim(f *Factory, command string, create bool) (simstate.Inspector, error
 	return st, nil
 }
 
+// inSimProject reports whether dir is a plugin project (a manifest was
+// found, or given with --manifest) or holds simulator state (a state file,
+// or a running dev's dev.json).
+func inSimProject(f *Factory, dir string) bool {
+	if _, found, err := f.ManifestPath(); err == nil && (found || f.ManifestFlag != "") {
+		return true
+	}
+	for _, p := range []string{simstate.StatePath(dir), simstate.DevInfoPath(dir)} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// noSimProjectError says that the command ran outside any project.
+func noSimProjectError(f *Factory, dir string) error {
+	return fmt.Errorf("no simulated install found in %s (no %s here or in its parents, no %s/state.json): run this in your plugin's folder, or start one there with `envoy-plugin dev`", dir, manifest.FileName, simstate.Dir)
+}
+
 type jobsOptions struct {
 	ID   string
 	JSON bool
@@ -53,7 +78,8 @@ func newCmdJobs(f *Factory) *cobra.Command {
 		Short: "List the simulated jobs, or show one job's history",
 		Long: `List the jobs that send-event registered with the simulated Envoy API
 (envoy-plugin dev), with their status as Envoy's dashboard would show it;
-with a job id, show that job: status, message, failure reason, attachments
+with a job id (or a unique prefix of it, 4 characters or more), show that
+job: status, message, failure reason, attachments
 and every update the plugin made.
 
 Reads the running simulator when there is one, else .envoy-plugin/state.json.
@@ -61,6 +87,7 @@ Text output masks password attachments; --json prints them as the plugin
 sent them.`,
 		Example: `  $ envoy-plugin jobs
   $ envoy-plugin jobs 0b7c7bde-3f4e-4c1a-9f0e-1a2b3c4d5e6f
+  $ envoy-plugin jobs 0b7c
   $ envoy-plugin jobs --json | jq -r '.[] | select(.status == "failed") | .id'`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -77,22 +104,23 @@ sent them.`,
 func jobsRun(f *Factory, opts *jobsOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), simTimeout)
 	defer cancel()
-	st, err := simstate.OpenInspector(f.ProjectDir(), false)
-	if errors.Is(err, simstate.ErrNoSimulator) && opts.ID == "" {
-		return printJobs(f, opts, nil)
+	dir := f.ProjectDir()
+	st, err := simstate.OpenInspector(dir, false)
+	if errors.Is(err, simstate.ErrNoSimulator) {
+		if !inSimProject(f, dir) {
+			return noSimProjectError(f, dir)
+		}
+		if opts.ID == "" {
+			return printJobs(f, opts, nil)
+		}
+		return fmt.Errorf("no job %q: no simulated install in %s yet; run `envoy-plugin dev`, then send events with send-event", opts.ID, f.rel(dir))
 	}
 	if err != nil {
-		if errors.Is(err, simstate.ErrNoSimulator) {
-			return fmt.Errorf("no simulated install yet: run `envoy-plugin dev`, then send events with send-event")
-		}
 		return err
 	}
 	if opts.ID != "" {
-		j, err := st.Job(ctx, opts.ID)
+		j, err := findJob(ctx, st, opts.ID)
 		if err != nil {
-			if simstate.NotFound(err) {
-				return fmt.Errorf("no job %q in %s; run `envoy-plugin jobs` to list them", opts.ID, st.Where())
-			}
 			return err
 		}
 		return f.Printer(opts.JSON).Print(jobView(*j))
@@ -102,6 +130,54 @@ func jobsRun(f *Factory, opts *jobsOptions) error {
 		return err
 	}
 	return printJobs(f, opts, jobs)
+}
+
+// minJobPrefix is the shortest job id prefix that jobs accepts.
+const minJobPrefix = 4
+
+// findJob finds a job by its id, or by a unique prefix of it (at least
+// minJobPrefix characters, case-insensitive).
+func findJob(ctx context.Context, st simstate.Inspector, id string) (*api.Job, error) {
+	j, err := st.Job(ctx, id)
+	if err == nil {
+		return j, nil
+	}
+	if !simstate.NotFound(err) {
+		return nil, err
+	}
+	notFound := fmt.Errorf("no job %q in %s; run `envoy-plugin jobs` to list them", id, st.Where())
+	if len(id) < minJobPrefix {
+		return nil, fmt.Errorf("no job %q in %s; give the whole id or at least %d characters of it (run `envoy-plugin jobs` to list them)", id, st.Where(), minJobPrefix)
+	}
+	jobs, err := st.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matches := matchJobPrefix(jobs, id)
+	switch len(matches) {
+	case 0:
+		return nil, notFound
+	case 1:
+		return &matches[0], nil
+	}
+	var b strings.Builder
+	for _, m := range matches {
+		fmt.Fprintf(&b, "\n  %s  %s  %s", m.ID, m.Event, m.Status)
+	}
+	return nil, fmt.Errorf("%q matches %d jobs: give more of the id%s", id, len(matches), b.String())
+}
+
+// matchJobPrefix returns the jobs whose id starts with prefix, ignoring
+// case.
+func matchJobPrefix(jobs []api.Job, prefix string) []api.Job {
+	var out []api.Job
+	p := strings.ToLower(prefix)
+	for _, j := range jobs {
+		if strings.HasPrefix(strings.ToLower(j.ID), p) {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 func printJobs(f *Factory, opts *jobsOptions, jobs []api.Job) error {

@@ -3,6 +3,8 @@ package cmd
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -134,5 +136,71 @@ func TestCommandsUseTheRunningSimulator(t *testing.T) {
 	}
 	if code, out, _ := run("config", "get", "A"); code != 0 || strings.TrimSpace(out) != "1" {
 		t.Fatalf("config get A = %d %q", code, out)
+	}
+}
+
+func TestJobsPrefix(t *testing.T) {
+	dir, run := simFactory(t)
+	db := seedState(t, dir)
+	for _, id := range []string{"0b7c7bde-aaaa", "0b7c9999-bbbb", "f00dface-cccc"} {
+		if _, err := db.RegisterJob(api.Job{ID: id, Event: "entry_sign_in"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name   string
+		id     string
+		code   int
+		stdout string
+		stderr []string
+	}{
+		{name: "unique prefix", id: "f00d", stdout: "job f00dface-cccc"},
+		{name: "prefix ignores case", id: "F00DFACE", stdout: "job f00dface-cccc"},
+		{name: "longer unique prefix", id: "0b7c7", stdout: "job 0b7c7bde-aaaa"},
+		{name: "whole id", id: "job-2", stdout: "job job-2"},
+		{name: "ambiguous", id: "0b7c", code: 1, stderr: []string{`"0b7c" matches 2 jobs: give more of the id`, "0b7c7bde-aaaa", "0b7c9999-bbbb"}},
+		{name: "too short", id: "f00", code: 1, stderr: []string{"at least 4 characters"}},
+		{name: "no match", id: "dead", code: 1, stderr: []string{`no job "dead"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run("jobs", tt.id)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
+			}
+			if tt.stdout != "" && !strings.Contains(out, tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, out)
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+// TestJobsOutsideProject: without a manifest or state, jobs (and the
+// storage/config reads) say where they looked and how to start; inside a
+// project without state, jobs lists nothing.
+func TestJobsOutsideProject(t *testing.T) {
+	dir, run := simFactory(t)
+	for _, args := range [][]string{{"jobs"}, {"jobs", "--json"}, {"jobs", "abcd"}, {"storage", "list"}, {"config", "get"}} {
+		code, out, errOut := run(args...)
+		if code != 1 || !strings.Contains(errOut, "no simulated install found in "+dir+" (no envoy-plugin.toml") || !strings.Contains(errOut, "`envoy-plugin dev`") || out != "" {
+			t.Errorf("%v = %d %q %q", args, code, out, errOut)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "envoy-plugin.toml"), []byte("schema_version = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run("jobs"); code != 0 || !strings.Contains(errOut, "no jobs yet") {
+		t.Errorf("jobs in a project = %d %q", code, errOut)
+	}
+	if code, out, _ := run("jobs", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Errorf("jobs --json in a project = %d %q", code, out)
+	}
+	if code, _, errOut := run("config", "get"); code != 1 || !strings.Contains(errOut, "no simulated install in . yet") && !strings.Contains(errOut, "no simulated install in "+dir+" yet") {
+		t.Errorf("config get in a project = %d %q", code, errOut)
 	}
 }

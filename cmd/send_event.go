@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/brianvoe/gofakeit/v7"
 	"io"
 	"net/url"
 	"os"
@@ -550,11 +549,9 @@ func sendEventRun(ctx context.Context, f *Factory, o *sendEventOptions) error {
 	instOpts.Config = cfg
 	run.install = gen.Install(instOpts)
 	if simInstall != nil {
-		// The simulated install's location, company and zone derive from its
-		// id, as in test-select and install (resource_select choices), so
-		// that ids agree across commands whatever the seed.
-		fixed := sim.NewInstall(gofakeit.New(sim.InstallSeed(simInstall.InstallID)), sim.InstallOptions{PluginID: simInstall.PluginID, InstallID: simInstall.InstallID})
-		run.install.Location, run.install.Company, run.install.Zone = fixed.Location, fixed.Company, fixed.Zone
+		// Location, company, zone, flows and employees derive from the
+		// install id, as in test-select and install (resource_select).
+		sim.Adopt(run.install)
 	}
 	b.Install = run.install
 	switch {
@@ -666,7 +663,7 @@ func (r *sendRun) deliver(ctx context.Context, d delivery.Delivery) delivery.Res
 		}
 		res.Job = delivery.WaitJob(ctx, r.store, d.JobID, res.Kind, wait, 100*time.Millisecond)
 	} else if res.Kind == delivery.Ongoing {
-		res.Notes = append(res.Notes, "without `envoy-plugin dev` running, nothing can finish this job: run the plugin under it to see the job's final status")
+		res.Notes = append(res.Notes, "job completion cannot be observed without `envoy-plugin dev`: run the plugin under it to see the job's final status")
 	}
 	res.Judge(r.expect)
 	return res
@@ -805,13 +802,32 @@ func (r *sendRun) load(ctx context.Context, t sendTarget) error {
 		lo.Progress = delivery.ProgressBar(r.f.IO.ErrOut)
 	}
 	sum, err := delivery.RunLoad(ctx, lo)
+	switch {
+	case err != nil || (sum.Interrupted && ctx.Err() != nil):
+	case r.store != nil:
+		// Count the jobs' final statuses, as in single mode: wait for the
+		// jobs answered 202 to be finished through the API.
+		wait := r.o.Wait
+		if !r.o.WaitSet {
+			wait = 0
+			if sum.Outcomes.Ongoing > 0 {
+				wait = defaultOngoingWait
+			}
+		}
+		if wait > 0 && sum.Outcomes.Ongoing > 0 && !r.o.JSON {
+			r.f.Infof("waiting up to %s for the %d jobs answered 202 to end …", wait, sum.Outcomes.Ongoing)
+		}
+		delivery.FollowJobs(ctx, r.store, &sum, wait, 100*time.Millisecond)
+	case r.expect != "" && r.expect != delivery.Ongoing && sum.Outcomes.Ongoing > 0:
+		sum.Hint = fmt.Sprintf("%d deliveries were answered 202 (ongoing): job completion cannot be observed without `envoy-plugin dev`; run the plugin under `envoy-plugin dev` and send again to check that the jobs end %s", sum.Outcomes.Ongoing, r.expect)
+	}
 	if perr := r.printer.Print(sum); perr != nil {
 		return perr
 	}
 	if err != nil {
 		return err
 	}
-	if sum.Interrupted && ctx.Err() != nil {
+	if (sum.Interrupted || sum.Jobs != nil) && ctx.Err() != nil {
 		// Ctrl-C: the summary so far is printed; exit 130 as for a prompt.
 		return CancelError
 	}

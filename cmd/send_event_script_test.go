@@ -1,20 +1,27 @@
 package cmd
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/sample"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim/delivery/deliverytest"
+	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
 )
 
 func init() {
 	registerScriptCmd("sampleplugin", scriptSamplePlugin)
 	registerScriptCmd("hostile", scriptHostile)
+	registerScriptCmd("jobplugin", scriptJobPlugin)
 }
 
 // sampleplugin [-manifest file] [VAR]
@@ -74,4 +81,75 @@ func scriptHostile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Setenv(name, s.URL)
 	ts.Setenv(name+"_HOST", strings.TrimPrefix(s.URL, "http://"))
+}
+
+// jobplugin <complete|bad-status|silent|odd-attachment> [VAR]
+//
+// Starts a plugin that answers every delivery 202 and then, in the
+// background, updates the job through the API simulator of the
+// `envoy-plugin dev` running in $WORK (its URL from .envoy-plugin/dev.json,
+// the token from meta.auth): complete sends status done; bad-status sends
+// status "complete" (refused); silent never updates; odd-attachment
+// attaches an unknown type and completes. VAR (default JOB_URL) is set to
+// its base URL. It stops when the script ends.
+func scriptJobPlugin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: jobplugin <complete|bad-status|silent|odd-attachment> [VAR]")
+	}
+	mode := args[0]
+	var update map[string]any
+	switch mode {
+	case "complete":
+		update = map[string]any{"status": "done", "status_message": "Greeted", "attachments": []any{}}
+	case "bad-status":
+		update = map[string]any{"status": "complete", "attachments": []any{}}
+	case "odd-attachment":
+		update = map[string]any{"status": "done", "attachments": []any{map[string]any{"type": "image", "label": "Photo", "value": "x.png"}}}
+	case "silent":
+	default:
+		ts.Fatalf("jobplugin: unknown mode %q", mode)
+	}
+	work := ts.Getenv("WORK")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	var wg sync.WaitGroup
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Meta struct {
+				Job  struct{ ID string } `json:"job"`
+				Auth *struct {
+					AccessToken string `json:"access_token"`
+				} `json:"auth"`
+			} `json:"meta"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		w.WriteHeader(http.StatusAccepted)
+		if update == nil || b.Meta.Auth == nil {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(20 * time.Millisecond)
+			d, err := simstate.ReadDevInfo(work)
+			if err != nil {
+				return
+			}
+			body, _ := json.Marshal(update)
+			req, _ := http.NewRequest(http.MethodPatch, d.URL+"/api/v2/plugin-services/jobs/"+b.Meta.Job.ID, bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+b.Meta.Auth.AccessToken)
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	})}
+	go func() { _ = srv.Serve(l) }()
+	ts.Defer(func() { _ = srv.Close(); wg.Wait() })
+	name := "JOB_URL"
+	if len(args) == 2 {
+		name = args[1]
+	}
+	ts.Setenv(name, "http://"+l.Addr().String())
 }

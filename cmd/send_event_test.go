@@ -311,7 +311,7 @@ func TestSendEventWithSimulator(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s\n%s", err, out, errOut)
 		}
-		for _, want := range []string{"✓ invite_created → ongoing, job done (202", "job → done after waiting", `"Badge printed"`, "attachment [text] Badge: 42"} {
+		for _, want := range []string{"✓ invite_created: 202 ongoing → job done (", "job → done after waiting", `"Badge printed"`, "attachment [text] Badge: 42"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, out)
 			}

@@ -50,6 +50,8 @@ Goes through the running simulator when there is one, else edits
   $ envoy-plugin storage list --global --json`,
 	}
 	c.AddCommand(newCmdStorageGet(f), newCmdStorageSet(f), newCmdStorageUnset(f), newCmdStorageList(f))
+	c.Args = subcommandArgs
+	c.RunE = func(c *cobra.Command, args []string) error { return nil }
 	return c
 }
 

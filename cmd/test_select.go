@@ -259,7 +259,7 @@ func testSelectRun(ctx context.Context, f *Factory, o *testSelectOptions) error 
 		if err != nil {
 			var uk *selectcheck.UnknownKeyError
 			if errors.As(err, &uk) {
-				return fmt.Errorf("%v; run `envoy-plugin test-select` without KEY to test them all", err)
+				return usageErrorf("%v; run `envoy-plugin test-select` without KEY to test them all", err)
 			}
 			return err
 		}

@@ -224,7 +224,8 @@ func TestTestSelectUnknownKey(t *testing.T) {
 	t.Setenv("ENVOY_CLIENT_SECRET", tsSecret)
 	mpath, _ := startSample(t)
 	code, _, stderr := runCLI(t, nil, "test-select", "--manifest", mpath, "GREETING")
-	if code != 1 || !strings.Contains(stderr, `no select or mapping field with key "GREETING"`) || !strings.Contains(stderr, "HELLO, COLOR, VISITOR_TYPE_MAP") {
+	// A KEY that names no select field is a mistake in the call: exit 2.
+	if code != 2 || !strings.Contains(stderr, `no select or mapping field with key "GREETING"`) || !strings.Contains(stderr, "HELLO, COLOR, VISITOR_TYPE_MAP") {
 		t.Fatalf("%d %s", code, stderr)
 	}
 }

@@ -580,6 +580,7 @@ const maxCheckPages = 20
 // purpose to see how the plugin handles it; the validation URL still judges.
 func (w *walker) checkOffered(ctx context.Context, f *manifest.Field, v any) {
 	warn := func(format string, args ...any) {
+		w.offWarnings++
 		fmt.Fprintf(w.o.Log, "%s answers file: %s\n", w.o.CS.WarningIcon(), fmt.Sprintf(format, args...))
 	}
 	switch f.Type {

@@ -27,6 +27,7 @@ func RouteInstall(st *simstate.Install, auth *sim.Auth) *sim.Install {
 		PluginID: st.PluginID, InstallID: st.InstallID, Config: cfg,
 	})
 	in.Auth = auth
+	sim.SetDirectory(in)
 	return in
 }
 
@@ -55,12 +56,19 @@ func Resources(in *sim.Install, kind string) ([]Option, error) {
 			out = append(out, Option{Label: f.City() + " Office", Value: fmt.Sprint(f.IntRange(100000, 999999))})
 		}
 	case "flows", "flow":
-		for _, n := range []string{"Visitor", "Employee", "Contractor", "Interview", "Delivery"} {
-			out = append(out, Option{Label: n, Value: fmt.Sprint(f.IntRange(100000, 999999))})
+		// The same flows and employees as send-event's relationships.
+		if len(in.Flows) == 0 {
+			sim.SetDirectory(in)
+		}
+		for _, r := range in.Flows {
+			out = append(out, Option{Label: name(r), Value: r.ID})
 		}
 	case "employees", "employee":
-		for i := 0; i < 5; i++ {
-			out = append(out, Option{Label: f.Name(), Value: fmt.Sprint(f.IntRange(100000, 999999))})
+		if len(in.Employees) == 0 {
+			sim.SetDirectory(in)
+		}
+		for _, r := range in.Employees {
+			out = append(out, Option{Label: name(r), Value: r.ID})
 		}
 	case "visitor_types", "visitor-types":
 		for _, n := range []string{"Visitor", "Guest", "Vendor", "Candidate"} {

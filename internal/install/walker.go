@@ -62,6 +62,10 @@ type Options struct {
 	CallbackTimeout time.Duration
 	// Rand is the source of state values (default crypto/rand).
 	Rand io.Reader
+	// Strict refuses answers-file values the installer could not pick in
+	// the dashboard (not offered by the options URL, unknown resource ids):
+	// the walk fails and nothing is stored.
+	Strict bool
 }
 
 // Result is the outcome of a walk.
@@ -106,11 +110,13 @@ func (e *StepError) Error() string {
 func (e *StepError) Unwrap() error { return e.Err }
 
 type walker struct {
-	o      Options
-	route  *Route
-	config map[string]any // the install config as the walk goes
-	patch  map[string]any // what the walk changes
-	cb     *callbackServer
+	o Options
+	// offWarnings counts answers-file values not offered (checkOffered).
+	offWarnings int
+	route       *Route
+	config      map[string]any // the install config as the walk goes
+	patch       map[string]any // what the walk changes
+	cb          *callbackServer
 }
 
 // Run walks every step in order and stores the resulting config. Nothing is
@@ -181,6 +187,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // cancelled after the last step: store nothing
+	}
+	if o.Strict && w.offWarnings > 0 {
+		return nil, fmt.Errorf("%d answers-file value(s) are not offered to an installer (warnings above); --strict stores nothing: fix the answers file or the plugin's options", w.offWarnings)
 	}
 	final, err := o.Store.MergeConfig(ctx, w.patch)
 	if err != nil {

@@ -70,6 +70,9 @@ func NewClient(o ClientOptions) *Client {
 	}
 }
 
+// Timeout is the per-request timeout the client applies.
+func (c *Client) Timeout() time.Duration { return c.timeout }
+
 // Response is what came back, read up to the body bound.
 type Response struct {
 	Status    int           `json:"status"`

@@ -44,6 +44,11 @@ type Install struct {
 	Company   Resource       `json:"company"`
 	Zone      Resource       `json:"zone"`
 	Auth      *Auth          `json:"auth"`
+
+	// Flows and Employees are the install's other Envoy resources (see
+	// SetDirectory); empty for a throwaway install.
+	Flows     []Resource `json:"-"`
+	Employees []Resource `json:"-"`
 }
 
 // EventMeta is meta for a worker request.

@@ -26,6 +26,9 @@ type Install = api.Install
 // JobUpdate is one PATCH the plugin made to a job.
 type JobUpdate = api.JobUpdate
 
+// JobRejection is one job update the simulator refused.
+type JobRejection = api.JobRejection
+
 // Job is a job registered by send-event, with the plugin's updates
 // (Status: queued, ongoing, done, ignored, failed).
 type Job = api.Job

@@ -788,8 +788,72 @@ func TestSetJobStatusYieldsToThePlugin(t *testing.T) {
 	if _, err := db.SetJobStatus("nope", StatusOngoing); err == nil {
 		t.Fatal("unknown job accepted")
 	}
-	// Registering again keeps the history.
-	if j, _ := db.RegisterJob(Job{ID: "b"}); j.Status != StatusDone || len(j.History) != 1 {
+	// Registering an open job again keeps it (TestRegisterJobAgain covers
+	// a finished one, which starts anew).
+	if j, _ := db.RegisterJob(Job{ID: "a"}); j.Status != StatusOngoing {
 		t.Fatalf("re-register = %+v", j)
+	}
+}
+
+func TestJobRejectionsAreRecorded(t *testing.T) {
+	f := newFixture(t, nil, 0)
+	tok := f.login(t)
+	id := "7c1e6f3a-0000-4000-8000-0000000000aa"
+	if _, err := f.db.RegisterJob(Job{ID: id, Event: "entry_sign_in"}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/v2/plugin-services/jobs/" + id
+	if status, body := f.do(t, tok, "PATCH", path, map[string]any{"status": "complete", "attachments": []any{}}); status != 422 {
+		t.Fatalf("= %d %s, want 422", status, body)
+	}
+	if status, _ := f.do(t, "not-a-token", "PATCH", path, map[string]any{"status": "done", "attachments": []any{}}); status != 401 {
+		t.Fatalf("bad token = %d, want 401", status)
+	}
+	// An unknown attachment type is accepted, not a rejection.
+	if status, body := f.do(t, tok, "PATCH", path, map[string]any{"attachments": []any{map[string]any{"type": "image", "label": "x", "value": "y"}}}); status != 200 {
+		t.Fatalf("unknown attachment type = %d %s, want 200", status, body)
+	}
+	// A refusal of an unknown job is only logged.
+	f.do(t, tok, "PATCH", "/api/v2/plugin-services/jobs/nope", map[string]any{"status": "complete"})
+	j, err := f.db.Job(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Rejected) != 2 || j.Rejected[0].HTTPStatus != 422 || !strings.Contains(j.Rejected[0].Reason, `status "complete" is not one of done, ignored, failed`) ||
+		j.Rejected[1].HTTPStatus != 401 || j.Rejected[0].At == "" || j.Status != StatusQueued || len(j.History) != 1 {
+		t.Fatalf("job = %+v", j)
+	}
+	for i := 0; i < maxJobRejections+5; i++ {
+		f.do(t, tok, "PATCH", path, map[string]any{"status": "complete"})
+	}
+	if j, _ = f.db.Job(id); len(j.Rejected) != maxJobRejections {
+		t.Fatalf("kept %d rejections, want %d", len(j.Rejected), maxJobRejections)
+	}
+}
+
+// TestRegisterJobAgain: the same id registered while the job is open is one
+// job (a replayed delivery); registered after it finished (a rerun with the
+// same --seed) it starts a new history.
+func TestRegisterJobAgain(t *testing.T) {
+	db := NewMemory(time.Now)
+	if _, err := db.RegisterJob(Job{ID: "job-1", Event: "entry_sign_in"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateJob("job-1", JobUpdate{Status: StatusDone, StatusMessage: "first", Attachments: []map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := db.RegisterJob(Job{ID: "job-1", Event: "entry_sign_in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != StatusQueued || len(j.History) != 0 {
+		t.Fatalf("a finished job registered again keeps its past: %+v", j)
+	}
+	if _, err := db.RegisterJob(Job{ID: "job-1", Event: "entry_sign_in"}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := db.Jobs()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs, want 1", len(jobs))
 	}
 }

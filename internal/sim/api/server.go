@@ -124,6 +124,20 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, kind string, status int, msg, hint string) {
 	writeError(w, status, msg)
 	s.log(Event{Kind: kind, Method: r.Method, Path: r.URL.Path, Status: status, Message: msg, Hint: hint, Source: "plugin"})
+	s.recordJobRejection(r, status, msg)
+}
+
+// recordJobRejection keeps a refused PATCH of a job on the job itself, so
+// that send-event and the jobs command can say why the job never ended.
+func (s *Server) recordJobRejection(r *http.Request, status int, msg string) {
+	if r.Method != http.MethodPatch || !strings.HasPrefix(r.URL.Path, pathPluginPrefix+"jobs/") {
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, pathPluginPrefix+"jobs/")
+	if id == "" || strings.Contains(id, "/") {
+		return
+	}
+	_ = s.o.DB.RejectJobUpdate(id, msg, status) // an unknown job has nowhere to keep it
 }
 
 // statusOf maps state errors to HTTP statuses.

@@ -57,7 +57,22 @@ type Job struct {
 	Attachments   []map[string]any `json:"attachments"`
 	CreatedAt     string           `json:"created_at,omitempty"`
 	UpdatedAt     string           `json:"updated_at,omitempty"`
+
+	// Rejected lists the plugin's updates the simulator refused (an
+	// invalid status, a malformed body, a bad token), oldest first.
+	Rejected []JobRejection `json:"rejected,omitempty"`
 }
+
+// JobRejection is one job update the simulator refused, and why.
+type JobRejection struct {
+	Reason     string `json:"reason"`
+	HTTPStatus int    `json:"http_status"`
+	At         string `json:"at"`
+}
+
+// maxJobRejections bounds what a job keeps of a plugin that retries a
+// refused update forever.
+const maxJobRejections = 20
 
 // Job statuses.
 const (
@@ -523,8 +538,21 @@ func (db *DB) RegisterJob(j Job) (Job, error) {
 			return &InvalidError{Msg: "a job needs an id"}
 		}
 		if old := st.Jobs[j.ID]; old != nil {
-			out = copyJob(old)
-			return nil
+			if !isFinalStatus(old.Status) {
+				// The same delivery registered again (e.g. --replay):
+				// one job.
+				out = copyJob(old)
+				return nil
+			}
+			// A finished job delivered again (send-event rerun with the
+			// same --seed): a new delivery starts a new history, so that
+			// the old outcome is not reported as the new one.
+			for i, id := range st.JobOrder {
+				if id == j.ID {
+					st.JobOrder = append(st.JobOrder[:i], st.JobOrder[i+1:]...)
+					break
+				}
+			}
 		}
 		nj := &Job{
 			ID: j.ID, Event: j.Event, InstallID: j.InstallID, Status: StatusQueued,
@@ -622,8 +650,28 @@ func (db *DB) Jobs() []Job {
 	return out
 }
 
+// RejectJobUpdate records that an update of job id was refused with
+// httpStatus for reason. An unknown job is a NotFoundError; only the last
+// few refusals are kept.
+func (db *DB) RejectJobUpdate(id, reason string, httpStatus int) error {
+	return db.update(func(st *State) error {
+		j := st.Jobs[id]
+		if j == nil {
+			return &NotFoundError{Msg: fmt.Sprintf("unknown job %q", id)}
+		}
+		j.Rejected = append(j.Rejected, JobRejection{Reason: reason, HTTPStatus: httpStatus, At: db.stamp()})
+		if n := len(j.Rejected); n > maxJobRejections {
+			j.Rejected = append([]JobRejection{}, j.Rejected[n-maxJobRejections:]...)
+		}
+		return nil
+	})
+}
+
 func copyJob(j *Job) Job {
 	out := *j
+	if j.Rejected != nil {
+		out.Rejected = append([]JobRejection{}, j.Rejected...)
+	}
 	out.History = append([]JobUpdate{}, j.History...)
 	out.Attachments = append([]map[string]any{}, j.Attachments...)
 	return out
@@ -650,4 +698,9 @@ func (db *DB) Notifications() []Notification {
 	var out []Notification
 	db.view(func(st *State) { out = append([]Notification{}, st.Notifications...) })
 	return out
+}
+
+// isFinalStatus reports whether a job status is one a job ends in.
+func isFinalStatus(s string) bool {
+	return s == StatusDone || s == StatusIgnored || s == StatusFailed
 }

@@ -61,8 +61,37 @@ type JobReport struct {
 	Final    bool    `json:"final"`
 	WaitedMS float64 `json:"waited_ms"`
 	Error    string  `json:"error,omitempty"`
+	// Rejected are the plugin's updates the simulator refused.
+	Rejected []simstate.JobRejection `json:"rejected,omitempty"`
+	// NeverUpdated: the wait ended with no update from the plugin at all,
+	// accepted or refused.
+	NeverUpdated bool `json:"never_updated,omitempty"`
+	// Warnings are legal but suspicious things in the updates (an
+	// attachment type Envoy's dashboard does not know).
+	Warnings []string `json:"warnings,omitempty"`
 
 	Waited time.Duration `json:"-"`
+	// WaitBound is the --wait the report was read under.
+	WaitBound time.Duration `json:"-"`
+}
+
+// knownAttachmentTypes are the attachment types Envoy's dashboard shows.
+var knownAttachmentTypes = map[string]bool{"text": true, "password": true, "json": true, "link": true, "credential_image": true}
+
+// attachmentWarnings names the attachments whose type the dashboard does
+// not know (a missing type is text, as in the SDK).
+func attachmentWarnings(as []map[string]any) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range as {
+		t, ok := a["type"].(string)
+		if !ok || t == "" || knownAttachmentTypes[t] || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, fmt.Sprintf("attachment type %q is unknown to Envoy's dashboard (it shows text, password, json, link and credential_image)", oneLine(t, 60)))
+	}
+	return out
 }
 
 func isFinal(s string) bool { return s == string(Done) || s == string(Ignored) || s == string(Failed) }
@@ -95,6 +124,8 @@ func jobReport(j *simstate.Job, answered Kind) JobReport {
 	}
 	rep.Status = status
 	rep.Final = isFinal(status)
+	rep.Rejected = j.Rejected
+	rep.Warnings = attachmentWarnings(rep.Attachments)
 	return rep
 }
 
@@ -117,7 +148,9 @@ func WaitJob(ctx context.Context, store JobStore, id string, answered Kind, wait
 		} else {
 			rep = jobReport(j, answered)
 		}
+		rep.WaitBound = wait
 		if rep.Final || err != nil || !time.Now().Add(poll).Before(deadline) {
+			rep.NeverUpdated = err == nil && !rep.Final && answered == Ongoing && rep.Updates == 0 && len(rep.Rejected) == 0 && wait > 0
 			rep.Waited = time.Since(start)
 			rep.WaitedMS = float64(rep.Waited.Milliseconds())
 			rep.Attachments = maskAttachments(rep.Attachments)
@@ -171,6 +204,15 @@ func (j *JobReport) writeText(b *strings.Builder, cs *iostreams.ColorScheme) {
 	}
 	for _, a := range j.Attachments {
 		fmt.Fprintf(b, "    %s %s\n", cs.Gray("attachment"), AttachmentText(a))
+	}
+	for _, rj := range j.Rejected {
+		fmt.Fprintf(b, "    %s the plugin's job update was refused (%d): %s\n", cs.FailureIcon(), rj.HTTPStatus, oneLine(rj.Reason, 300))
+	}
+	if j.NeverUpdated {
+		fmt.Fprintf(b, "    %s the plugin never updated the job (no PATCH /api/v2/plugin-services/jobs/%s within %s)\n", cs.FailureIcon(), j.ID, j.WaitBound)
+	}
+	for _, w := range j.Warnings {
+		fmt.Fprintf(b, "    %s %s\n", cs.WarningIcon(), w)
 	}
 	if j.Error != "" {
 		fmt.Fprintf(b, "    %s %s\n", cs.WarningIcon(), j.Error)

@@ -126,8 +126,36 @@ type LoadSummary struct {
 	Interrupted bool             `json:"interrupted,omitempty"`
 	// Hint is set when the run was cut short or everything failed alike.
 	Hint string `json:"hint,omitempty"`
+	// Jobs are the final job statuses, when the API simulator of
+	// `envoy-plugin dev` runs (see FollowJobs); Outcomes are then the HTTP
+	// answers, and Expected is checked against the final statuses.
+	Jobs *LoadJobs `json:"jobs,omitempty"`
 
 	Duration time.Duration `json:"-"`
+	answers  []loadAnswer
+}
+
+// LoadJobs are the jobs of a load run as the simulator saw them at the end.
+type LoadJobs struct {
+	// Outcomes are the final statuses; Ongoing counts the jobs that were
+	// not final when the wait ended.
+	Outcomes Counts `json:"outcomes"`
+	NotFinal int    `json:"not_final"`
+	// Refused counts the jobs with an update the simulator refused;
+	// NeverUpdated those left ongoing with no update at all.
+	Refused      int              `json:"refused"`
+	NeverUpdated int              `json:"never_updated"`
+	Reasons      []DiagnosisCount `json:"reasons,omitempty"`
+	WaitedMS     float64          `json:"waited_ms"`
+
+	Waited    time.Duration `json:"-"`
+	WaitBound time.Duration `json:"-"`
+}
+
+// loadAnswer is one delivery's job and how the plugin answered it.
+type loadAnswer struct {
+	JobID string
+	Kind  Kind
 }
 
 type workerStats struct {
@@ -135,6 +163,7 @@ type workerStats struct {
 	latencies []time.Duration
 	diags     map[string]int
 	mismatch  int
+	answers   []loadAnswer
 }
 
 // RunLoad sends o.Count deliveries with o.Concurrency workers. A generation
@@ -236,6 +265,7 @@ func RunLoad(ctx context.Context, o LoadOptions) (LoadSummary, error) {
 				if o.Expect != "" && out.Kind != o.Expect {
 					st.mismatch++
 				}
+				st.answers = append(st.answers, loadAnswer{JobID: d.JobID, Kind: out.Kind})
 				answered.Add(1)
 			}
 		}(&stats[w])
@@ -276,6 +306,7 @@ func RunLoad(ctx context.Context, o LoadOptions) (LoadSummary, error) {
 			diags[k] += v
 		}
 		sum.Mismatched += st.mismatch
+		sum.answers = append(sum.answers, st.answers...)
 	}
 	sum.Sent = sum.Outcomes.Done + sum.Outcomes.Ongoing + sum.Outcomes.Ignored + sum.Outcomes.Failed
 	for k, v := range diags {
@@ -340,12 +371,17 @@ func (s LoadSummary) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		fmt.Fprintf(&b, ", rate %g/s", s.Rate)
 	}
 	b.WriteString(")\n")
+	indent := "  "
+	if s.Jobs != nil {
+		b.WriteString("  HTTP answers:\n")
+		indent = "    "
+	}
 	for _, k := range Kinds() {
 		n := s.Outcomes.Of(k)
 		if n == 0 {
 			continue
 		}
-		line := fmt.Sprintf("  %-8s %d", k, n)
+		line := fmt.Sprintf("%s%-8s %d", indent, k, n)
 		if k == Failed && s.Outcomes.Unexpected > 0 {
 			line += fmt.Sprintf(" (%d unexpected)", s.Outcomes.Unexpected)
 		}
@@ -353,15 +389,46 @@ func (s LoadSummary) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	}
 	for i, e := range s.Errors {
 		if i == 5 {
-			fmt.Fprintf(&b, "    … %d more kinds of failure\n", len(s.Errors)-5)
+			fmt.Fprintf(&b, "%s  … %d more kinds of failure\n", indent, len(s.Errors)-5)
 			break
 		}
-		fmt.Fprintf(&b, "    %d× %s\n", e.Count, e.Diagnosis)
+		fmt.Fprintf(&b, "%s  %d× %s\n", indent, e.Count, e.Diagnosis)
 	}
 	l := s.LatencyMS
 	fmt.Fprintf(&b, "  latency  p50 %sms  p90 %sms  p99 %sms  max %sms\n", num(l.P50), num(l.P90), num(l.P99), num(l.Max))
+	if j := s.Jobs; j != nil {
+		fmt.Fprintf(&b, "  final job statuses (after waiting %s, at most %s):\n", FormatLatency(j.Waited), j.WaitBound)
+		for _, k := range Kinds() {
+			n := j.Outcomes.Of(k)
+			if n == 0 {
+				continue
+			}
+			line := fmt.Sprintf("    %-8s %d", k, n)
+			if k == Ongoing && j.NotFinal > 0 {
+				line += " (not final)"
+			}
+			b.WriteString(line + "\n")
+		}
+		if j.Refused > 0 {
+			fmt.Fprintf(&b, "    %s %d jobs had an update refused by the simulator\n", cs.FailureIcon(), j.Refused)
+		}
+		for i, e := range j.Reasons {
+			if i == 5 {
+				fmt.Fprintf(&b, "      … %d more reasons\n", len(j.Reasons)-5)
+				break
+			}
+			fmt.Fprintf(&b, "      %d× %s\n", e.Count, e.Diagnosis)
+		}
+		if j.NeverUpdated > 0 {
+			fmt.Fprintf(&b, "    %s the plugin never updated %d jobs (no PATCH /api/v2/plugin-services/jobs/<id> within %s)\n", cs.FailureIcon(), j.NeverUpdated, j.WaitBound)
+		}
+	}
 	if s.Expected != "" && s.Mismatched > 0 {
-		fmt.Fprintf(&b, "  %s expected %s: %d deliveries differ\n", cs.FailureIcon(), s.Expected, s.Mismatched)
+		what := "deliveries differ"
+		if s.Jobs != nil {
+			what = "jobs ended otherwise"
+		}
+		fmt.Fprintf(&b, "  %s expected %s: %d %s\n", cs.FailureIcon(), s.Expected, s.Mismatched, what)
 	}
 	if s.Hint != "" {
 		fmt.Fprintf(&b, "  %s %s\n", cs.Yellow("note:"), s.Hint)

@@ -168,6 +168,9 @@ func unexpectedStatus(code int, text, msg, location string) (diagnosis, hint str
 	case code == 500 && (strings.Contains(lower, "could not verify") || strings.Contains(lower, "same byte length")):
 		return with("the plugin could not verify the signature (500)"),
 			"the plugin's ENVOY_CLIENT_SECRET must be the secret send-event signs with (see `envoy-plugin creds show`)"
+	case code == 500 && loginFailed(lower):
+		return with("the plugin could not log in to Envoy's API (500)"),
+			"the plugin's ENVOY_CLIENT_ID and ENVOY_CLIENT_SECRET must be the ones `envoy-plugin dev` gives it (and ENVOY_BASE_URL its simulator's URL): run the plugin under `envoy-plugin dev`, or check them with `envoy-plugin creds show`"
 	case code == 500:
 		return with("the plugin crashed (500 Internal Server Error)"),
 			"check the plugin's logs; a plugin built on Envoy's SDK answers 500 to every request when it cannot log in at ENVOY_BASE_URL (run it under `envoy-plugin dev`)"
@@ -179,6 +182,32 @@ func unexpectedStatus(code int, text, msg, location string) (diagnosis, hint str
 			"Envoy reads only 200, 201, 202, 400 and 412; any other status fails the job"
 	}
 }
+
+// loginFailed reports whether a 500 answer's message (lower case) says the
+// plugin's own login at Envoy's API failed, as Envoy's SDK reports it
+// ("Request failed with status code 401", "Unauthorized", invalid_client).
+func loginFailed(lower string) bool {
+	for _, s := range []string{"unauthorized", "invalid_client", "login", "log in", "logging in", "credentials"} {
+		if strings.Contains(lower, s) {
+			return true
+		}
+	}
+	for i := strings.Index(lower, "401"); i >= 0; {
+		before := i == 0 || !isDigit(lower[i-1])
+		after := i+3 >= len(lower) || !isDigit(lower[i+3])
+		if before && after {
+			return true
+		}
+		next := strings.Index(lower[i+3:], "401")
+		if next < 0 {
+			break
+		}
+		i += 3 + next
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // ClassifyError reads a failed exchange: no answer at all (resp nil), or an
 // answer whose body could not be read in time. Both fail the job.

@@ -142,15 +142,24 @@ func FormatLatency(d time.Duration) string {
 // WriteText prints the delivery for people.
 func (r Result) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	var b strings.Builder
-	label := r.Label()
-	if r.Job != nil && r.Job.Status != "" && Kind(r.Job.Status) != r.Kind {
-		label = fmt.Sprintf("%s, job %s", label, r.Job.Status)
-	}
-	status := FormatLatency(r.Latency)
+	// "202 ongoing → job done": the HTTP answer, then the job's final
+	// status when the simulator saw it change.
+	answer := r.Label()
 	if r.Status != 0 {
-		status = fmt.Sprintf("%d, %s", r.Status, status)
+		answer = fmt.Sprintf("%d %s", r.Status, answer)
 	}
-	fmt.Fprintf(&b, "%s %s → %s (%s)\n", Icon(cs, r.Final), cs.Bold(r.Event), label, status)
+	if r.Job != nil && r.Job.Status != "" && Kind(r.Job.Status) != r.Kind {
+		job := "job " + r.Job.Status
+		if !r.Job.Final {
+			job += " (not final)"
+		}
+		answer += " → " + job
+	}
+	icon := Icon(cs, r.Final)
+	if r.Expected != "" && !r.OK {
+		icon = cs.FailureIcon()
+	}
+	fmt.Fprintf(&b, "%s %s: %s (%s)\n", icon, cs.Bold(r.Event), answer, FormatLatency(r.Latency))
 	fmt.Fprintf(&b, "  %s\n", r.Diagnosis)
 	if r.Hint != "" {
 		fmt.Fprintf(&b, "  %s %s\n", cs.Yellow("hint:"), r.Hint)

@@ -476,7 +476,7 @@ func TestResultText(t *testing.T) {
 	var buf bytes.Buffer
 	_ = r.WriteText(&buf, cs)
 	text := buf.String()
-	for _, want := range []string{"✗ entry_sign_in → failed (412, 3.0ms)", "expected done, got failed", "more (-v shows all)", "job j1"} {
+	for _, want := range []string{"✗ entry_sign_in: 412 failed (3.0ms)", "expected done, got failed", "more (-v shows all)", "job j1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}

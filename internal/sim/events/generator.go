@@ -203,6 +203,19 @@ func (g *Generator) entry(event string, in *sim.Install, v Variant) (map[string]
 	if employee {
 		visitor.email = strings.SplitN(visitor.email, "@", 2)[0] + "@" + company
 	}
+	// A simulated install has its own flows and employees (sim.SetDirectory):
+	// use their ids, so that they agree with install's resource_select.
+	// Nothing more is drawn from the faker, so seeded output is unchanged
+	// for installs without a directory.
+	flowID = directoryFlow(in, employee, flowID)
+	if e, ok := in.EmployeeFor(id); ok {
+		employeeID = e.ID
+		if employee {
+			visitor = personOf(e)
+		} else {
+			host = personOf(e)
+		}
+	}
 	signedInAt := g.now.Add(-ago)
 	var signedOutAt time.Time
 	if signedOut {
@@ -323,6 +336,14 @@ func (g *Generator) invite(event string, in *sim.Install, v Variant) (map[string
 
 	if employee {
 		visitor.email = strings.SplitN(visitor.email, "@", 2)[0] + "@" + company
+	}
+	flowID = directoryFlow(in, employee, flowID)
+	if e, ok := in.EmployeeFor(id); ok {
+		if employee {
+			inviteeID, visitor = e.ID, personOf(e)
+		} else {
+			employeeID, inviter = e.ID, personOf(e)
+		}
 	}
 	withEmail := v.has("email") || employee
 	withHost := v.has("host") && !employee
@@ -445,6 +466,26 @@ func orNil(ok bool, s string) any {
 }
 
 // companyDomain is the install's company's email domain.
+// directoryFlow is the id of the install's Visitor (or Employee
+// registration) flow when the install has a directory, else fallback.
+func directoryFlow(in *sim.Install, employee bool, fallback string) string {
+	name := "Visitor"
+	if employee {
+		name = "Employee registration"
+	}
+	if f, ok := in.Flow(name); ok {
+		return f.ID
+	}
+	return fallback
+}
+
+// personOf is a directory employee as a person of the payload.
+func personOf(r sim.Resource) person {
+	name, _ := r.Attributes["name"].(string)
+	email, _ := r.Attributes["email"].(string)
+	return person{name: name, email: email}
+}
+
 func companyDomain(in *sim.Install) string {
 	name, _ := in.Company.Attributes["name"].(string)
 	if s := slug(name); s != "" {

@@ -114,7 +114,7 @@ func (c *fieldRun) walkChecks(specs []walkSpec, results []*walkResult) {
 	var answerStops, pagingStops []*stop
 	maxHit := false
 	var ends []string
-	for _, r := range results {
+	for i, r := range results {
 		calls += r.calls
 		pages += r.pages
 		options += r.options
@@ -123,9 +123,13 @@ func (c *fieldRun) walkChecks(specs []walkSpec, results []*walkResult) {
 		invalid.merge(r.invalid)
 		dups.merge(r.dups)
 		if r.stop != nil {
-			if r.stop.kind == stopAnswer {
+			switch r.stop.kind {
+			case stopAnswer:
 				answerStops = append(answerStops, r.stop)
-			} else {
+			case stopSkipped:
+				// A later parent's walk, after the first one's outage.
+				answerStops = append(answerStops, &stop{kind: stopSkipped, msg: joinLabel(specs[i].label, r.stop.msg)})
+			default:
 				pagingStops = append(pagingStops, r.stop)
 			}
 		}
@@ -332,6 +336,8 @@ func (c *fieldRun) searchChecks(ctx context.Context, base walkSpec) {
 func (c *fieldRun) judgeWalk(ch *Check, r *walkResult) {
 	ch.Status = Pass
 	switch {
+	case r.stop != nil && r.stop.kind == stopSkipped:
+		ch.Status, ch.Message = Skip, r.stop.msg
 	case r.stop != nil:
 		ch.Status, ch.Message, ch.Hint = Fail, r.stop.msg, r.stop.hint
 		if r.stop.detail != "" {
@@ -444,8 +450,9 @@ func (c *fieldRun) lookupSamples() []sample {
 	return out
 }
 
-// routeCall makes one bounded, non-streamed call (selected values, probes).
-func (c *fieldRun) routeCall(ctx context.Context, url string, params map[string]any) (*sim.Response, time.Duration, string) {
+// routeCall makes one bounded, non-streamed call (selected values); at
+// names it in an outage's message (e.g. `value "apple"`).
+func (c *fieldRun) routeCall(ctx context.Context, url string, params map[string]any, at string) (*sim.Response, time.Duration, string) {
 	req, _, err := c.request(url, params)
 	if err != nil {
 		return nil, 0, "cannot build the request: " + err.Error()
@@ -455,7 +462,11 @@ func (c *fieldRun) routeCall(ctx context.Context, url string, params map[string]
 	d := time.Since(start)
 	c.rep.latencies = append(c.rep.latencies, d)
 	if err != nil {
+		c.noteOutage(url, at, err)
 		diag, _ := sim.Diagnose(err, url)
+		if diag == "timed out" {
+			diag = "timed out after " + shortDur(c.opts.Client.Timeout()) + " (--timeout)"
+		}
 		return nil, d, diag
 	}
 	return resp, d, ""
@@ -519,22 +530,36 @@ func (c *fieldRun) selectedChecks(ctx context.Context, base walkSpec) {
 	samples := c.lookupSamples()
 	url := c.t.SelectedValuesURL
 	hint := "answer params.value (one value or an array) with the option(s) the options URL gives for them (same label), or null when unknown"
+	if msg := c.skipped(url); msg != "" {
+		// Its server already timed out, refused or reset a call.
+		for _, name := range []string{"selected value", "selected values (array)", "selected value (unknown)"} {
+			c.rep.add(Check{Name: name, Status: Skip, Message: msg})
+		}
+		return
+	}
 
 	// One value at a time.
 	one := Check{Name: "selected value", Status: Pass}
 	var oneDur time.Duration
 	var okLabels []string
-	for _, s := range samples {
+	failed := 0
+	for i, s := range samples {
+		if msg := c.skipped(url); msg != "" {
+			n := len(samples) - i
+			one.Details = append(one.Details, fmt.Sprintf("%d more %s not looked up: %s", n, plural(n, "value", "values"), msg))
+			break
+		}
 		params := maps.Clone(base.params)
 		if params == nil {
 			params = map[string]any{}
 		}
 		params["value"] = jsonValue(s.value)
-		resp, d, diag := c.routeCall(ctx, url, params)
+		resp, d, diag := c.routeCall(ctx, url, params, "value "+cut(s.valueRaw, 80))
 		oneDur += d
 		what := fmt.Sprintf("value %s (page %d, %q)", cut(s.valueRaw, 80), s.page, cut(s.label, 80))
 		if msg := c.selectedProblem(resp, diag, s); msg != "" {
 			one.Status = Fail
+			failed++
 			one.Details = append(one.Details, what+": "+msg)
 			continue
 		}
@@ -544,12 +569,17 @@ func (c *fieldRun) selectedChecks(ctx context.Context, base walkSpec) {
 	if one.Status == Pass {
 		one.Message = fmt.Sprintf("gave back %s", strings.Join(okLabels, ", "))
 	} else {
-		one.Message = fmt.Sprintf("%d of %d values not given back as during the walk", len(one.Details), len(samples))
+		one.Message = fmt.Sprintf("%d of %d values not given back as during the walk", failed, len(samples))
 		one.Hint = hint
 	}
 	c.rep.add(one)
 
 	// All of them as an array.
+	if msg := c.skipped(url); msg != "" {
+		c.rep.add(Check{Name: "selected values (array)", Status: Skip, Message: msg})
+		c.rep.add(Check{Name: "selected value (unknown)", Status: Skip, Message: msg})
+		return
+	}
 	arr := Check{Name: "selected values (array)", Status: Pass}
 	values := make([]any, 0, len(samples))
 	for _, s := range samples {
@@ -560,7 +590,7 @@ func (c *fieldRun) selectedChecks(ctx context.Context, base walkSpec) {
 		params = map[string]any{}
 	}
 	params["value"] = values
-	resp, d, diag := c.routeCall(ctx, url, params)
+	resp, d, diag := c.routeCall(ctx, url, params, "value "+sampleValues(samples))
 	arr.DurationMs = ms(d)
 	if msg := c.selectedArrayProblem(resp, diag, samples); msg != nil {
 		arr.Status, arr.Message, arr.Details, arr.Hint = Fail, msg[0], msg[1:], hint
@@ -570,13 +600,17 @@ func (c *fieldRun) selectedChecks(ctx context.Context, base walkSpec) {
 	c.rep.add(arr)
 
 	// An unknown value must not crash it.
+	if msg := c.skipped(url); msg != "" {
+		c.rep.add(Check{Name: "selected value (unknown)", Status: Skip, Message: msg})
+		return
+	}
 	unk := Check{Name: "selected value (unknown)", Status: Pass}
 	params = maps.Clone(base.params)
 	if params == nil {
 		params = map[string]any{}
 	}
 	params["value"] = unknownValue
-	resp, d, diag = c.routeCall(ctx, url, params)
+	resp, d, diag = c.routeCall(ctx, url, params, fmt.Sprintf("value %q", unknownValue))
 	unk.DurationMs = ms(d)
 	switch {
 	case diag != "":
@@ -718,6 +752,10 @@ func (c *fieldRun) signingChecks(ctx context.Context, base walkSpec) {
 		{"signing: wrong secret", wrong, "a call signed with another secret"},
 		{"signing: tampered body", tampered, "a body changed after signing"},
 	} {
+		if msg := c.skipped(c.t.URL); msg != "" {
+			c.rep.add(Check{Name: p.name, Status: Skip, Message: msg})
+			continue
+		}
 		start := time.Now()
 		resp, err := c.opts.Client.Do(ctx, p.req)
 		d := time.Since(start)
@@ -725,6 +763,7 @@ func (c *fieldRun) signingChecks(ctx context.Context, base walkSpec) {
 		ch := Check{Name: p.name, DurationMs: ms(d)}
 		switch {
 		case err != nil:
+			c.noteOutage(c.t.URL, p.what, err)
 			diag, _ := sim.Diagnose(err, c.t.URL)
 			ch.Status, ch.Message = Warn, fmt.Sprintf("could not tell: %s", diag)
 		case resp.Status >= 200 && resp.Status <= 299 && looksLikeOptions(resp.Body):

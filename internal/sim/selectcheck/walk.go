@@ -86,6 +86,7 @@ type stopKind int
 const (
 	stopAnswer     stopKind = iota // transport, status, JSON, shape, size
 	stopPagination                 // page repeats, after-empty, cursor loop or type
+	stopSkipped                    // not called: the endpoint had an outage before
 )
 
 type stop struct {
@@ -139,6 +140,9 @@ type fieldRun struct {
 	slowCount int
 	slowest   time.Duration
 	slowWhat  string
+
+	// outages are the transport failures met so far (see outage.go).
+	outages []outage
 }
 
 // where prefixes a message with the walk's context.
@@ -204,6 +208,10 @@ func (c *fieldRun) walk(ctx context.Context, spec walkSpec) *walkResult {
 			if spec.collect {
 				c.collect(res, o, page, &firstOfPage, spec.terms)
 			}
+		}
+		if msg := c.skipped(c.t.URL); msg != "" {
+			res.stop = &stop{kind: stopSkipped, msg: msg}
+			break
 		}
 		ans, latency, st := c.fetch(ctx, params, cursorMode, spec.label, page, visit)
 		res.calls++
@@ -402,8 +410,9 @@ func (c *fieldRun) transportStop(at string, err error) *stop {
 	if diag == "cancelled" {
 		return &stop{kind: stopAnswer, msg: at + ": interrupted before the answer came"}
 	}
+	c.noteOutage(c.t.URL, at, err)
 	if diag == "timed out" {
-		diag = "timed out (--timeout)"
+		diag = "timed out after " + shortDur(c.opts.Client.Timeout()) + " (--timeout)"
 	}
 	if hint == "" {
 		hint = "check the plugin's logs"
