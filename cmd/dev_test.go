@@ -140,6 +140,7 @@ func TestDevEnvFile(t *testing.T) {
 			ios, _, _, errOut := iostreams.Test()
 			ios.SetStdinTTY(tt.tty)
 			ios.SetStdoutTTY(tt.tty)
+			ios.SetStderrTTY(tt.tty)
 			f := NewFactory(ios, build.Info{})
 			dir := t.TempDir()
 			f.Getwd = func() (string, error) { return dir, nil }

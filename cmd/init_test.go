@@ -24,6 +24,7 @@ func initFactory(t *testing.T, tty bool, p *fakePrompter) (*Factory, *bytes.Buff
 	ios, _, out, errOut := iostreams.Test()
 	ios.SetStdinTTY(tty)
 	ios.SetStdoutTTY(tty)
+	ios.SetStderrTTY(tty)
 	f := NewFactory(ios, build.Info{Version: "v0.0.0-test"})
 	f.Getenv = func(string) string { return "" }
 	wd := t.TempDir()
@@ -72,6 +73,7 @@ func TestNewCmdInit(t *testing.T) {
 			ios, _, _, errOut := iostreams.Test()
 			ios.SetStdinTTY(tt.tty)
 			ios.SetStdoutTTY(tt.tty)
+			ios.SetStderrTTY(tt.tty)
 			f := NewFactory(ios, build.Info{})
 			f.Getenv = func(string) string { return "" }
 			var got *initOptions

@@ -48,6 +48,7 @@ func TestNewCmdInstall(t *testing.T) {
 			ios, _, _, _ := iostreams.Test()
 			ios.SetStdinTTY(tt.tty)
 			ios.SetStdoutTTY(tt.tty)
+			ios.SetStderrTTY(tt.tty)
 			f := NewFactory(ios, build.Info{})
 			var got *installOptions
 			c := newCmdInstall(f, func(o *installOptions) error { got = o; return nil })
@@ -166,6 +167,7 @@ func TestInstallRunInteractive(t *testing.T) {
 	ios, _, stdout, stderr := iostreams.Test()
 	ios.SetStdinTTY(true)
 	ios.SetStdoutTTY(true)
+	ios.SetStderrTTY(true)
 	f := NewFactory(ios, build.Info{})
 	f.ManifestFlag = mpath
 	f.Getenv = func(k string) string {
@@ -300,6 +302,7 @@ func TestInstallRunInterrupted(t *testing.T) {
 			ios.ErrOut = errOut
 			ios.SetStdinTTY(true)
 			ios.SetStdoutTTY(true)
+			ios.SetStderrTTY(true)
 			f := NewFactory(ios, build.Info{})
 			f.ManifestFlag = mpath
 			in, w := io.Pipe()

@@ -120,12 +120,20 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	return root
 }
 
+// annotationNoEnvFlags lists (comma-separated) allowlisted flags that a
+// command does not take from the environment.
+const annotationNoEnvFlags = "envoy-plugin/no-env-flags"
+
 // applyEnvFlags fills allowlisted flags that were not given on the command
 // line from their ENVOY_PLUGIN_* variables.
 func applyEnvFlags(c *cobra.Command, getenv func(string) string) error {
+	skip := map[string]bool{}
+	for _, n := range strings.Split(c.Annotations[annotationNoEnvFlags], ",") {
+		skip[strings.TrimSpace(n)] = true
+	}
 	for _, name := range envFlags {
 		fl := c.Flags().Lookup(name)
-		if fl == nil || fl.Changed {
+		if fl == nil || fl.Changed || skip[name] {
 			continue
 		}
 		v := getenv(EnvVarName(name))

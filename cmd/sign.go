@@ -39,8 +39,11 @@ func (r signResult) WriteText(w io.Writer, _ *iostreams.ColorScheme) error {
 func newCmdSign(f *Factory) *cobra.Command {
 	opts := &signOptions{}
 	c := &cobra.Command{
-		Use:   "sign [file|-]",
-		Short: "Print the X-Envoy-Signature value for a request body",
+		// $(envoy-plugin sign body.json) must stay a bare value even when
+		// a CI sets ENVOY_PLUGIN_JSON for the other commands.
+		Annotations: map[string]string{annotationNoEnvFlags: "json"},
+		Use:         "sign [file|-]",
+		Short:       "Print the X-Envoy-Signature value for a request body",
 		Long: `Print the X-Envoy-Signature header value Envoy would send with a body: the
 standard, padded base64 of HMAC-SHA256 over the exact bytes, keyed with the
 client secret (ENVOY_CLIENT_SECRET, from the environment or the env file).

@@ -94,10 +94,12 @@ func (s *IOStreams) ColorEnabled() bool { return s.color }
 // SetNoInput forbids prompting (--no-input).
 func (s *IOStreams) SetNoInput(v bool) { s.noInput = s.noInput || v }
 
-// CanPrompt is true only when stdin and stdout are terminals and input is
-// allowed (no --no-input, no ENVOY_PLUGIN_NO_INPUT, no CI).
+// CanPrompt is true only when stdin, stdout and stderr are terminals and input is
+// allowed (no --no-input, no ENVOY_PLUGIN_NO_INPUT, no CI). Prompts are
+// drawn on stderr, so a redirected stderr (init 2>log) counts as no
+// terminal too: an invisible prompt would look like a hang.
 func (s *IOStreams) CanPrompt() bool {
-	return s.stdinTTY && s.stdoutTTY && !s.noInput
+	return s.stdinTTY && s.stdoutTTY && s.stderrTTY && !s.noInput
 }
 
 // ShowProgress is true when progress bars and spinners may be drawn on stderr.

@@ -37,8 +37,12 @@ func TestCanPrompt(t *testing.T) {
 		t.Fatal("stdout is not a terminal")
 	}
 	ios.SetStdoutTTY(true)
+	if ios.CanPrompt() {
+		t.Fatal("stderr (where prompts are drawn) is not a terminal")
+	}
+	ios.SetStderrTTY(true)
 	if !ios.CanPrompt() {
-		t.Fatal("both terminals: may prompt")
+		t.Fatal("all terminals: may prompt")
 	}
 	ios.SetNoInput(true)
 	if ios.CanPrompt() {

@@ -202,6 +202,10 @@ func (c *fieldRun) walkChecks(specs []walkSpec, results []*walkResult) {
 		u.Hint = "a value identifies the saved choice: each must appear once over all pages"
 	} else if options == 0 {
 		u.Status, u.Message = Skip, "no options to check"
+	} else if len(pagingStops) > 0 {
+		// The repeated page itself is the pagination failure; its values
+		// are not counted twice here.
+		u.Message = "no value repeated on the pages walked before pagination broke (see pagination)"
 	}
 	c.rep.add(u)
 }

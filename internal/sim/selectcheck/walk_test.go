@@ -43,6 +43,7 @@ func TestBrokenEndpointsAreCaught(t *testing.T) {
 		{name: "repeated values", path: "/repeat-values", pagination: "page", check: "unique values", status: Fail, contains: []string{"page 2, index 4: value \"apricot\" repeats a value of page 1"}},
 		{name: "value repeated within a page", path: "/repeat-in-page", check: "unique values", status: Fail, contains: []string{`page 1, index 7: value "avocado" repeats a value of page 1`}},
 		{name: "page ignored", path: "/page-ignored", pagination: "page", check: "pagination", status: Fail, contains: []string{"page 2 repeats page 1", "ignore `page`"}},
+		{name: "page ignored: unique values says what it judged", path: "/page-ignored", pagination: "page", check: "unique values", status: Pass, contains: []string{"before pagination broke"}},
 		{name: "options after an empty page", path: "/after-empty", pagination: "page", check: "pagination", status: Fail, contains: []string{"page 4 has 5 options after page 3 was empty"}},
 		{name: "endless pages", path: "/endless/page", pagination: "page", opts: func(o *Options) { o.MaxPages = 4 }, check: "pagination", status: Warn, contains: []string{"stopped after 4 pages (40 options)"}},
 		{name: "endless pages strict", path: "/endless/page", pagination: "page", opts: func(o *Options) { o.MaxPages = 4; o.Strict = true }, check: "pagination", status: Fail, contains: []string{"stopped after 4 pages", "--strict"}},
