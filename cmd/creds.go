@@ -25,7 +25,7 @@ files, with .env.local, .env.<NODE_ENV> and .env.<NODE_ENV>.local overriding
 .env as dotenv-flow does (NODE_ENV defaults to development). The secret is
 never read from a flag, so that it stays out of shell history.`,
 		Example: `  $ envoy-plugin creds generate
-  $ envoy-plugin creds generate --api-url http://127.0.0.1:4000
+  $ envoy-plugin creds generate --api-url http://127.0.0.1:4848
   $ envoy-plugin creds show`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -81,7 +81,7 @@ to the local API simulator; on its own it changes nothing else.
 The env file is added to .gitignore when git does not ignore it yet; a file
 already tracked by git is reported, with the fix.`,
 		Example: `  $ envoy-plugin creds generate
-  $ envoy-plugin creds generate --api-url http://127.0.0.1:4000
+  $ envoy-plugin creds generate --api-url http://127.0.0.1:4848
   $ envoy-plugin creds generate --rotate
   $ envoy-plugin creds generate --env-file ../my-plugin/.env --json`,
 		Args: exactArgs(0, ""),
@@ -99,7 +99,7 @@ already tracked by git is reported, with the fix.`,
 		},
 	}
 	c.Flags().BoolVar(&opts.Rotate, "rotate", false, "replace credentials already set (the old file is kept as a backup)")
-	c.Flags().StringVar(&opts.APIURL, "api-url", "", "also set ENVOY_BASE_URL, the API the plugin's SDK calls (e.g. the simulator's http://127.0.0.1:4000)")
+	c.Flags().StringVar(&opts.APIURL, "api-url", "", "also set ENVOY_BASE_URL, the API the plugin's SDK calls (e.g. the simulator's http://127.0.0.1:4848)")
 	c.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON (never the secret)")
 	return c
 }

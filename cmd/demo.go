@@ -28,6 +28,7 @@ import (
 type demoOptions struct {
 	JSON    bool
 	Keep    bool
+	Dir     string
 	Seed    uint64
 	SeedSet bool
 	Timeout time.Duration
@@ -44,15 +45,22 @@ Envoy against it: send every event it subscribes to and check that each
 outcome is the one the manifest's comments promise (200 done, 202 ongoing,
 400 ignored, 412 failed), probe its signature checks, and put it under a
 short load. Nothing outside the temporary folder is touched; --keep keeps
-the folder so that you can run other commands against its manifest.
+the folder (or --dir DIR writes it where you say) so that you can go on by
+hand: run the sample plugin under the local Envoy API with
+  envoy-plugin dev -- envoy-plugin sample
+and then walk its setup steps with envoy-plugin install.
 
 Exits 1 when any check fails.`,
 		Example: `  $ envoy-plugin demo
   $ envoy-plugin demo --json
-  $ envoy-plugin demo --keep --seed 42`,
+  $ envoy-plugin demo --keep --seed 42
+  $ envoy-plugin demo --dir sample-plugin && cd sample-plugin && envoy-plugin dev -- envoy-plugin sample`,
 		Args: maxArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.SeedSet = c.Flags().Changed("seed")
+			if opts.Dir != "" {
+				opts.Keep = true
+			}
 			if opts.Timeout <= 0 {
 				return usageErrorf("invalid --timeout %s: use a positive duration, e.g. 10s", opts.Timeout)
 			}
@@ -62,6 +70,7 @@ Exits 1 when any check fails.`,
 	fl := c.Flags()
 	fl.BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&opts.Keep, "keep", false, "keep the temporary folder with the sample plugin's manifest and .env")
+	fl.StringVar(&opts.Dir, "dir", "", "write the sample plugin's manifest and .env into this folder (created; must not hold a manifest or .env yet) and keep it")
 	fl.Uint64Var(&opts.Seed, "seed", 0, "seed for the fake events (default: random)")
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "per-request timeout")
 	return c
@@ -131,7 +140,7 @@ func (r demoReport) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	fmt.Fprintf(&b, "%s on %s\n", cs.Bold(r.Plugin), r.PluginURL)
 	where := "removed at the end; --keep keeps it"
 	if r.Kept {
-		where = "kept"
+		where = "kept; the sample plugin stopped with the demo"
 	}
 	fmt.Fprintf(&b, "manifest and credentials in %s (%s), seed %d\n", r.Folder, where, r.Seed)
 	for _, s := range r.Sections {
@@ -154,6 +163,12 @@ func (r demoReport) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		_ = tw.Flush()
 	}
 	fmt.Fprintln(&b)
+	if r.Kept {
+		fmt.Fprintf(&b, "\nGo on by hand in %s:\n", r.Folder)
+		fmt.Fprintf(&b, "  envoy-plugin dev -- envoy-plugin sample   # the sample plugin under the local Envoy API\n")
+		fmt.Fprintf(&b, "  envoy-plugin install                      # walk its setup steps (another terminal)\n")
+		fmt.Fprintf(&b, "  envoy-plugin send-event entry_sign_in     # events now carry the install's config\n")
+	}
 	if r.OK {
 		fmt.Fprintf(&b, "%s all %d checks passed\n", cs.SuccessIcon(), r.Passed)
 	} else {
@@ -172,13 +187,38 @@ func demoIcon(cs *iostreams.ColorScheme, ok bool) string {
 
 func demoNoEnv(string) (string, bool) { return "", false }
 
+// demoFolder is where the demo writes its manifest and .env: a new
+// temporary folder, or dir (created when missing) when it holds neither.
+func demoFolder(dir string) (string, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "envoy-plugin-demo-")
+		if err != nil {
+			return "", fmt.Errorf("creating a temporary folder: %w", err)
+		}
+		return d, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{manifest.FileName, ".env"} {
+		if _, err := os.Lstat(filepath.Join(abs, name)); err == nil {
+			return "", fmt.Errorf("%s already holds %s: the demo writes its own; pick an empty or new folder", dir, name)
+		}
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return abs, nil
+}
+
 func demoRun(ctx context.Context, f *Factory, o *demoOptions, sections []demoSection) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dir, err := os.MkdirTemp("", "envoy-plugin-demo-")
+	dir, err := demoFolder(o.Dir)
 	if err != nil {
-		return fmt.Errorf("creating a temporary folder: %w", err)
+		return err
 	}
 	if !o.Keep {
 		defer os.RemoveAll(dir)
@@ -189,6 +229,11 @@ func demoRun(ctx context.Context, f *Factory, o *demoOptions, sections []demoSec
 	// out: it could hold another plugin's secret).
 	envFile := filepath.Join(dir, ".env")
 	if _, err := creds.Generate(creds.GenerateOptions{EnvFile: envFile, LookupEnv: demoNoEnv}); err != nil {
+		return fmt.Errorf("writing the demo's credentials: %w", err)
+	}
+	// The sample's OAuth2 step reads its client secret from the env file,
+	// so that `envoy-plugin install` works in a kept folder.
+	if _, err := creds.SetVars(envFile, map[string]string{sample.OAuthSecretEnv: sample.OAuthClientSecret}); err != nil {
 		return fmt.Errorf("writing the demo's credentials: %w", err)
 	}
 	cr, _, err := creds.Load(creds.LoadOptions{EnvFile: envFile, LookupEnv: demoNoEnv})

@@ -72,10 +72,15 @@ find it there, and scripts that start dev in the background can wait for it.
 After --, the plugin's start command is run with ENVOY_BASE_URL,
 ENVOY_CLIENT_ID, ENVOY_CLIENT_SECRET and PORT (from plugin.base_url) in its
 environment; its output is prefixed with [plugin]. dev waits until it
-accepts connections, forwards Ctrl-C and stops its whole process group; if
+accepts connections, forwards Ctrl-C and stops its whole process group
+(SIGINT, then SIGTERM after --stop-timeout, then SIGKILL, each escalation
+reported; a second Ctrl-C kills it at once); if
 the plugin exits, dev exits with its code. --then runs a shell command once
 everything is ready, then stops everything and exits with that command's
-status: the shape of a CI check. Ctrl-C stops the plugin and the simulator
+status: the shape of a CI check. With --then, a plugin that exits before it
+accepts connections fails dev even with code 0 (exit 1: --then did not run).
+At exit, dev warns when something still listens on the plugin's port (a
+child that left its process group). Ctrl-C stops the plugin and the simulator
 and exits 0.
 
 The token endpoint accepts the project's credentials (flags > environment >
@@ -137,7 +142,7 @@ Envoy's SDK sends them.`,
 	fl.BoolVar(&opts.JSON, "json", false, "stream the live log as NDJSON on stdout")
 	fl.StringVar(&opts.Then, "then", "", "shell command to run once the simulator (and plugin) are ready; dev then stops and exits with its status")
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long to wait for the plugin to accept connections")
-	fl.DurationVar(&opts.StopTimeout, "stop-timeout", 5*time.Second, "how long the plugin gets to stop after Ctrl-C before it is killed")
+	fl.DurationVar(&opts.StopTimeout, "stop-timeout", 5*time.Second, "how long the plugin gets to stop after Ctrl-C (SIGINT) before it gets SIGTERM, and again before it is killed (SIGKILL)")
 	return c
 }
 
@@ -553,12 +558,25 @@ func devRun(f *Factory, opts *devOptions) error {
 			return err
 		}
 		log.event(api.Event{Kind: api.KindPlugin, Message: fmt.Sprintf("started %s (pid %d)", strings.Join(opts.Command, " "), plugin.cmd.Process.Pid), PID: plugin.cmd.Process.Pid})
+		defer func() {
+			// Every return below has stopped the plugin's process group, or
+			// seen it exit.
+			select {
+			case <-plugin.done:
+				warnLeftoverListener(log, target.Addr)
+			default:
+			}
+		}()
 		if target.Addr != "" {
 			switch err := waitListening(ctx, target.Addr, opts.ReadyTimeout, plugin.done); {
 			case errors.Is(err, errPluginExited):
-				return pluginExitedEarly(log, plugin, target.Addr)
+				return pluginExitedEarly(log, plugin, target.Addr, opts.Then != "")
 			case errors.Is(err, context.Canceled):
 				plugin.stop(opts.StopTimeout)
+				if opts.Then != "" {
+					// A cancelled CI step must not pass without its checks.
+					return &ExitError{Code: ExitCancelled, Err: fmt.Errorf("interrupted before the plugin accepted connections on %s: --then did not run", target.Addr)}
+				}
 				return nil
 			case err != nil:
 				plugin.stop(opts.StopTimeout)
@@ -736,6 +754,7 @@ type devProcess struct {
 	waitErr  error
 	outs     []*prefixWriter
 	tail     *lineTail
+	log      *devLog
 	stopping bool
 	mu       sync.Mutex
 }
@@ -753,7 +772,7 @@ func startDevProcess(argv []string, env []string, dir string, log *devLog) (*dev
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("starting the plugin (%s): %w", strings.Join(argv, " "), err)
 	}
-	p := &devProcess{cmd: c, done: make(chan struct{}), outs: []*prefixWriter{out, errOut}, tail: tail}
+	p := &devProcess{cmd: c, done: make(chan struct{}), outs: []*prefixWriter{out, errOut}, tail: tail, log: log}
 	go func() {
 		p.waitErr = c.Wait()
 		for _, w := range p.outs {
@@ -765,8 +784,7 @@ func startDevProcess(argv []string, env []string, dir string, log *devLog) (*dev
 	return p, nil
 }
 
-// stop forwards an interrupt to the process group and kills it after
-// timeout.
+// stop asks the plugin's process group to stop (see stopGroup).
 func (p *devProcess) stop(timeout time.Duration) {
 	select {
 	case <-p.done:
@@ -776,13 +794,49 @@ func (p *devProcess) stop(timeout time.Duration) {
 	p.mu.Lock()
 	p.stopping = true
 	p.mu.Unlock()
-	_ = interruptProcess(p.cmd)
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		_ = killProcess(p.cmd)
-		<-p.done
+	stopGroup(p.cmd, p.done, timeout, "the plugin", p.log.infof)
+}
+
+// stopGroup stops c's process group, which has exited once done is
+// closed: SIGINT first (as Ctrl-C in a terminal), SIGTERM when it has not
+// stopped within timeout, SIGKILL after another timeout, or at once on a
+// second Ctrl-C. Each escalation is reported with say, so that a plugin
+// which ignores signals is not killed silently.
+func stopGroup(c *exec.Cmd, done <-chan struct{}, timeout time.Duration, what string, say func(format string, a ...any)) {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, devSignals()...)
+	defer signal.Stop(again)
+	wait := func() (stopped, urgent bool) {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-done:
+			return true, false
+		case <-again:
+			return false, true
+		case <-t.C:
+			return false, false
+		}
 	}
+	_ = interruptProcess(c)
+	stopped, urgent := wait()
+	if stopped {
+		return
+	}
+	if !urgent {
+		_ = terminateProcess(c)
+		say("%s did not stop within %s of SIGINT: sent SIGTERM", what, timeout)
+		if stopped, urgent = wait(); stopped {
+			return
+		}
+	}
+	_ = killProcess(c)
+	if urgent {
+		say("%s: killed (SIGKILL) on a second interrupt", what)
+	} else {
+		say("%s did not stop within %s of SIGTERM: killed (SIGKILL)", what, timeout)
+	}
+	<-done // c.WaitDelay bounds the wait for its output
 }
 
 var errPluginExited = errors.New("the plugin exited")
@@ -848,12 +902,7 @@ func runThen(ctx context.Context, opts *devOptions, env []string, dir string, lo
 	go func() {
 		select {
 		case <-ctx.Done():
-			_ = interruptProcess(c)
-			select {
-			case <-done:
-			case <-time.After(opts.StopTimeout):
-				_ = killProcess(c)
-			}
+			stopGroup(c, done, opts.StopTimeout, "the --then command", log.infof)
 		case <-done:
 		}
 	}()
@@ -918,7 +967,8 @@ func (t *lineTail) get() []string {
 
 // pluginExitedEarly reports a plugin that exited before it accepted
 // connections on addr, with its last output lines, and exits with its code.
-func pluginExitedEarly(log *devLog, p *devProcess, addr string) error {
+// With --then (then), which never ran, it fails even when the code is 0.
+func pluginExitedEarly(log *devLog, p *devProcess, addr string, then bool) error {
 	code := p.exitCode
 	log.event(api.Event{Kind: api.KindPlugin, Message: fmt.Sprintf("plugin exited with code %d before it accepted connections on %s", code, addr), ExitCode: &code, PID: p.cmd.Process.Pid})
 	var b strings.Builder
@@ -930,9 +980,42 @@ func pluginExitedEarly(log *devLog, p *devProcess, addr string) error {
 	} else {
 		b.WriteString(" (it printed nothing)")
 	}
+	if then {
+		// A CI step must not pass without its checks: the plugin's code, or
+		// 1 when it exited 0.
+		exit := code
+		if exit == 0 {
+			exit = 1
+		}
+		return &ExitError{Code: exit, Err: fmt.Errorf("the plugin exited (code %d) before it accepted connections on %s: --then did not run%s", code, addr, b.String())}
+	}
 	if code == 0 {
-		log.infof("the plugin stopped before it listened on %s%s", addr, b.String())
+		log.infof("the plugin exited (code 0) before it listened on %s%s", addr, b.String())
 		return nil
 	}
 	return &ExitError{Code: code, Err: fmt.Errorf("the plugin exited with code %d before it accepted connections on %s%s", code, addr, b.String())}
+}
+
+// leftoverDialTimeout bounds the check for a listener left behind by the
+// plugin.
+const leftoverDialTimeout = 200 * time.Millisecond
+
+// warnLeftoverListener warns when something still accepts connections on
+// addr once the plugin's process group has stopped: a child that left the
+// group (daemonised, setsid) and keeps the port, which the next dev would
+// find busy.
+func warnLeftoverListener(log *devLog, addr string) {
+	if addr == "" {
+		return
+	}
+	conn, err := net.DialTimeout("tcp", addr, leftoverDialTimeout)
+	if err != nil {
+		return
+	}
+	conn.Close()
+	port := addr
+	if _, p, err := net.SplitHostPort(addr); err == nil {
+		port = p
+	}
+	log.warnf("something still listens on %s after the plugin stopped (a detached child process?): find it with `lsof -i :%s`", addr, port)
 }

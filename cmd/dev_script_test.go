@@ -27,6 +27,69 @@ func init() {
 	registerScriptCmd("dev-wait-file", scriptDevWaitFile)
 	registerScriptCmd("dev-pid-gone", scriptDevPIDGone)
 	registerScriptCmd("dev-busy-port", scriptDevBusyPort)
+	registerScriptCmd("dev-listen-when", scriptDevListenWhen)
+}
+
+// dev-listen-when file
+//
+// Rewrites envoy-plugin.toml's base_url to a free port of 127.0.0.1 (also
+// in $LATE_PORT), and listens there once file exists, until the script
+// ends: a plugin's detached child, which outlives its process group.
+func scriptDevListenWhen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dev-listen-when file")
+	}
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := probe.Addr().String()
+	probe.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	rewriteBaseURLPort(ts, port)
+	ts.Setenv("LATE_PORT", port)
+	file := ts.MkAbs(args[0])
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	ts.Defer(func() { close(quit); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := os.Stat(file); err == nil {
+				break
+			}
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return // the script's assertions report it
+		}
+		go func() { <-quit; ln.Close() }()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// rewriteBaseURLPort sets the port of envoy-plugin.toml's base_url.
+func rewriteBaseURLPort(ts *testscript.TestScript, port string) {
+	manifest := ts.MkAbs("envoy-plugin.toml")
+	data, err := os.ReadFile(manifest)
+	ts.Check(err)
+	re := regexp.MustCompile(`base_url = "http://127\.0\.0\.1:\d+"`)
+	if !re.Match(data) {
+		ts.Fatalf("envoy-plugin.toml has no base_url to rewrite")
+	}
+	data = re.ReplaceAll(data, []byte(`base_url = "http://127.0.0.1:`+port+`"`))
+	ts.Check(os.WriteFile(manifest, data, 0o644))
 }
 
 // dev-busy-port
@@ -51,15 +114,7 @@ func scriptDevBusyPort(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}()
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	manifest := ts.MkAbs("envoy-plugin.toml")
-	data, err := os.ReadFile(manifest)
-	ts.Check(err)
-	re := regexp.MustCompile(`base_url = "http://127\.0\.0\.1:\d+"`)
-	if !re.Match(data) {
-		ts.Fatalf("envoy-plugin.toml has no base_url to rewrite")
-	}
-	data = re.ReplaceAll(data, []byte(`base_url = "http://127.0.0.1:`+port+`"`))
-	ts.Check(os.WriteFile(manifest, data, 0o644))
+	rewriteBaseURLPort(ts, port)
 	ts.Setenv("BUSY_PORT", port)
 }
 

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -346,4 +348,87 @@ func TestDevLogCollapsesLogins(t *testing.T) {
 			t.Fatalf("%d summaries, want 1:\n%s", n, got)
 		}
 	})
+}
+
+// Examples that point at the simulator use the port dev listens on by
+// default, and version has an example like every command.
+func TestDevExamplesUseDefaultPort(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	root := NewRootCmd(NewFactory(ios, build.Info{Version: "dev"}))
+	want := "127.0.0.1:" + strconv.Itoa(DefaultDevPort)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			simulator := strings.Contains(line, "--api-url") || strings.Contains(line, "ENVOY_BASE_URL")
+			if i := strings.Index(line, "127.0.0.1:"); simulator && i >= 0 && !strings.HasPrefix(line[i:], want) {
+				t.Errorf("%s: example %q: use the dev default %s", c.CommandPath(), strings.TrimSpace(line), want)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	v, _, err := root.Find([]string{"version"})
+	if err != nil || strings.TrimSpace(v.Example) == "" {
+		t.Errorf("version has no Example (%v)", err)
+	}
+}
+
+func TestDevPluginExitedEarly(t *testing.T) {
+	tests := []struct {
+		name     string
+		code     int
+		then     bool
+		wantExit int    // 0: no error
+		wantErr  string // the error, or the info line when wantExit is 0
+	}{
+		{"code 0 without --then", 0, false, 0, "the plugin exited (code 0) before it listened on 127.0.0.1:1 (it printed nothing)"},
+		{"code 0 with --then", 0, true, 1, "the plugin exited (code 0) before it accepted connections on 127.0.0.1:1: --then did not run (it printed nothing)"},
+		{"code 7 with --then", 7, true, 7, "the plugin exited (code 7) before it accepted connections on 127.0.0.1:1: --then did not run (it printed nothing)"},
+		{"code 7 without --then", 7, false, 7, "the plugin exited with code 7 before it accepted connections on 127.0.0.1:1 (it printed nothing)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, errOut := iostreams.Test()
+			log := &devLog{io: ios}
+			p := &devProcess{cmd: &exec.Cmd{Process: &os.Process{Pid: 1}}, exitCode: tt.code, tail: &lineTail{max: 3}, log: log}
+			err := pluginExitedEarly(log, p, "127.0.0.1:1", tt.then)
+			if tt.wantExit == 0 {
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+				if !strings.Contains(errOut.String(), tt.wantErr+"\n") {
+					t.Fatalf("stderr = %q, want %q", errOut.String(), tt.wantErr)
+				}
+				return
+			}
+			var ee *ExitError
+			if !errors.As(err, &ee) || ee.Code != tt.wantExit || err.Error() != tt.wantErr {
+				t.Fatalf("err = %v (%#v), want exit %d: %q", err, ee, tt.wantExit, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDevWarnLeftoverListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	ios, _, _, errOut := iostreams.Test()
+	warnLeftoverListener(&devLog{io: ios}, addr)
+	want := "something still listens on " + addr + " after the plugin stopped (a detached child process?): find it with `lsof -i :" + port + "`"
+	if !strings.Contains(errOut.String(), want) {
+		t.Fatalf("stderr = %q, want %q", errOut.String(), want)
+	}
+	ln.Close()
+	errOut.Reset()
+	warnLeftoverListener(&devLog{io: ios}, addr)
+	warnLeftoverListener(&devLog{io: ios}, "")
+	if errOut.Len() != 0 {
+		t.Fatalf("free port: stderr = %q, want nothing", errOut.String())
+	}
 }

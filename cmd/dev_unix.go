@@ -30,6 +30,14 @@ func interruptProcess(c *exec.Cmd) error {
 	return syscall.Kill(-c.Process.Pid, syscall.SIGINT)
 }
 
+// terminateProcess sends SIGTERM to c's process group.
+func terminateProcess(c *exec.Cmd) error {
+	if c.Process == nil {
+		return nil
+	}
+	return syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
+}
+
 // killProcess kills c's process group.
 func killProcess(c *exec.Cmd) error {
 	if c.Process == nil {

@@ -26,6 +26,9 @@ func setProcessGroup(c *exec.Cmd) {
 // send to another process group, so the tree is ended with taskkill.
 func interruptProcess(c *exec.Cmd) error { return killTree(c) }
 
+// terminateProcess ends c and its children (Windows has no SIGTERM).
+func terminateProcess(c *exec.Cmd) error { return killTree(c) }
+
 // killProcess ends c and its children.
 func killProcess(c *exec.Cmd) error { return killTree(c) }
 

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,6 +28,10 @@ type initOptions struct {
 	// Which of the above came from flags (the others are asked for on a
 	// terminal).
 	NameSet, DescriptionSet, BaseURLSet, StepSet bool
+
+	// prevName and prevBaseURL come from the manifest being overwritten:
+	// the prompts' defaults instead of the folder's name.
+	prevName, prevBaseURL string
 }
 
 const defaultBaseURL = "http://localhost:3000"
@@ -47,7 +52,9 @@ terminal, everything comes from flags: --name is then required, and the
 others default to --base-url ` + defaultBaseURL + `, --event entry_sign_in and
 no setup step.
 
-An existing envoy-plugin.toml is never overwritten without --force.`,
+An existing envoy-plugin.toml is never overwritten without --force or a
+Yes at the "Overwrite it?" prompt (whose No cancels, exit 130); after a Yes
+the prompts start from the old file's name and base URL.`,
 		Example: `  $ envoy-plugin init
   $ envoy-plugin init my-plugin --no-input --name "Hello World"
   $ envoy-plugin init --no-input --name "Hello World" --base-url http://localhost:8080 \
@@ -164,9 +171,21 @@ func initRun(f *Factory, opts *initOptions) error {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("%s already exists and was left as it is; pass --force to overwrite it", target)
+			// A deliberate No is a cancel, not a failure.
+			fmt.Fprintf(f.IO.ErrOut, "left %s as it is\n", target)
+			return CancelError
 		}
 		opts.Force = true
+		if data, err := os.ReadFile(target); err == nil {
+			if old, _ := manifest.Parse(target, data); old != nil {
+				if manifest.ValidateName(old.Plugin.Name) == nil {
+					opts.prevName = old.Plugin.Name
+				}
+				if manifest.ValidateBaseURL(old.Plugin.BaseURL) == nil {
+					opts.prevBaseURL = old.Plugin.BaseURL
+				}
+			}
+		}
 	}
 
 	so := manifest.ScaffoldOptions{Name: opts.Name, Description: opts.Description, BaseURL: opts.BaseURL, Events: events, Step: manifest.StepType(opts.Step)}
@@ -207,6 +226,10 @@ func initRun(f *Factory, opts *initOptions) error {
 	}
 	cs := f.IO.ColorScheme()
 	fmt.Fprintf(f.IO.ErrOut, "%s Wrote %s\n", cs.SuccessIcon(), target)
+	if interactive {
+		// Answered prompts vanish from the screen: say what was chosen.
+		printInitRecap(f.IO.ErrOut, so)
+	}
 
 	if err := initCredentials(f, envFile); err != nil {
 		return fmt.Errorf("%s is written, but the credentials are not: %w; run `envoy-plugin creds generate`", target, err)
@@ -221,6 +244,28 @@ func initRun(f *Factory, opts *initOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "  envoy-plugin send-event %s   # once your plugin listens on %s\n", so.Events[0].Name, so.BaseURL)
 	}
 	return nil
+}
+
+// printInitRecap lists what the manifest was written with.
+func printInitRecap(w io.Writer, so manifest.ScaffoldOptions) {
+	fmt.Fprintf(w, "  Name:        %s\n", so.Name)
+	if so.Description != "" {
+		fmt.Fprintf(w, "  Description: %s\n", so.Description)
+	}
+	fmt.Fprintf(w, "  Base URL:    %s\n", so.BaseURL)
+	events := make([]string, len(so.Events))
+	for i, e := range so.Events {
+		events[i] = e.Name + " → " + e.URL
+	}
+	if len(events) == 0 {
+		events = []string{"none"}
+	}
+	fmt.Fprintf(w, "  Events:      %s\n", strings.Join(events, ", "))
+	step := string(so.Step)
+	if step == "" {
+		step = "none"
+	}
+	fmt.Fprintf(w, "  Setup step:  %s\n", step)
 }
 
 // initCredentials creates the plugin's client credentials in envFile (kept
@@ -240,8 +285,8 @@ func initCredentials(f *Factory, envFile string) error {
 func askInit(p prompt.Prompter, opts *initOptions, so *manifest.ScaffoldOptions) error {
 	var err error
 	if !opts.NameSet {
-		def := ""
-		if abs, e := filepath.Abs(opts.Dir); e == nil {
+		def := opts.prevName
+		if abs, e := filepath.Abs(opts.Dir); e == nil && def == "" {
 			def = filepath.Base(abs)
 		}
 		if so.Name, err = ask(p, "Plugin name", "Shown in Envoy's Integration Directory.", def, manifest.ValidateName); err != nil {
@@ -254,7 +299,11 @@ func askInit(p prompt.Prompter, opts *initOptions, so *manifest.ScaffoldOptions)
 		}
 	}
 	if !opts.BaseURLSet {
-		if so.BaseURL, err = ask(p, "Base URL", "Where the plugin listens while you develop it; relative URLs resolve against it.", defaultBaseURL, manifest.ValidateBaseURL); err != nil {
+		def := defaultBaseURL
+		if opts.prevBaseURL != "" {
+			def = opts.prevBaseURL
+		}
+		if so.BaseURL, err = ask(p, "Base URL", "Where the plugin listens while you develop it; relative URLs resolve against it.", def, manifest.ValidateBaseURL); err != nil {
 			return err
 		}
 	}

@@ -239,15 +239,18 @@ func TestInitInteractiveOverwrite(t *testing.T) {
 	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Declining leaves the file alone: exit 1.
+	// Declining is a cancel: the file is left alone, exit 130, no error.
 	p := newFakePrompter(t).Confirm("already exists", false)
-	f, _ := initFactory(t, true, p)
-	if code := Run([]string{"init", dir, "--name", "N", "--description", "", "--base-url", defaultBaseURL, "--event", "entry_sign_in", "--step", "none"}, f); code != 1 {
+	f, errOut := initFactory(t, true, p)
+	if code := Run([]string{"init", dir, "--name", "N", "--description", "", "--base-url", defaultBaseURL, "--event", "entry_sign_in", "--step", "none"}, f); code != ExitCancelled {
 		t.Fatalf("exit %d", code)
 	}
 	p.Verify()
 	if b, _ := os.ReadFile(target); string(b) != "old" {
 		t.Fatal("overwritten after no")
+	}
+	if !strings.Contains(errOut.String(), "left "+target+" as it is") || strings.Contains(errOut.String(), "--force") {
+		t.Errorf("stderr after No:\n%s", errOut)
 	}
 	// Accepting overwrites.
 	p = newFakePrompter(t).Confirm("already exists", true)
@@ -257,6 +260,55 @@ func TestInitInteractiveOverwrite(t *testing.T) {
 	}
 	p.Verify()
 	readManifest(t, target)
+}
+
+// After a Yes to "Overwrite it?", the prompts start from the old
+// manifest's name and base URL (not the folder's name), and the answers
+// are recapped at the end.
+func TestInitOverwritePrefillsFromOldManifest(t *testing.T) {
+	noCredentialsInEnv(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, manifest.FileName)
+	old := manifest.Scaffold(manifest.ScaffoldOptions{Name: "Old Name", BaseURL: "http://localhost:4321", Events: []manifest.Event{{Name: "entry_sign_in", URL: "/in"}}})
+	if err := os.WriteFile(target, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := newFakePrompter(t).
+		Confirm("already exists", true).
+		Input("Plugin name [Old Name]", "").
+		Input("Description", "").
+		Input("Base URL [http://localhost:4321]", "").
+		Multi("Events", []string{"entry_sign_out"}).
+		Input("Worker URL for entry_sign_out", "").
+		Select("first setup step", "form")
+	f, errOut := initFactory(t, true, p)
+	if code := Run([]string{"init", dir}, f); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	p.Verify()
+	m := readManifest(t, target)
+	if m.Plugin.Name != "Old Name" || m.Plugin.BaseURL != "http://localhost:4321" {
+		t.Fatalf("plugin = %+v", m.Plugin)
+	}
+	for _, want := range []string{"  Name:        Old Name\n", "  Base URL:    http://localhost:4321\n", "  Events:      entry_sign_out → /entry-sign-out\n", "  Setup step:  form\n"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("recap lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// Without a terminal an existing manifest stays an error naming --force.
+func TestInitExistingWithoutTerminal(t *testing.T) {
+	noCredentialsInEnv(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, manifest.FileName)
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, errOut := initFactory(t, false, nil)
+	if code := Run([]string{"init", dir, "--name", "N"}, f); code != 1 || !strings.Contains(errOut.String(), "pass --force") {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
 }
 
 func TestInitCancelled(t *testing.T) {

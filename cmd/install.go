@@ -52,6 +52,8 @@ a step, its answers go to the validation URL as a signed route request: a
 2xx JSON object is merged into the config (null removes a key) and the raw
 answers are not saved; a 4xx shows the body's message and asks the step
 again. Without a validation URL the answers are saved under their keys.
+At a text prompt Enter keeps the default; for an optional field a single
+"-" leaves it empty. An empty search shows the full list again.
 
 OAuth2 steps run a real authorization-code flow: a callback listener on
 127.0.0.1 (register the printed callback URL with the provider; the port is
@@ -178,6 +180,7 @@ func installRun(ctx context.Context, f *Factory, opts *installOptions) error {
 		Log:             f.IO.ErrOut,
 		CS:              f.IO.ColorScheme(),
 		Getenv:          envThenFile(f),
+		EnvFile:         f.EnvFile(),
 		OpenBrowser:     openBrowser,
 		CallbackAddr:    fmt.Sprintf("127.0.0.1:%d", opts.CallbackPort),
 		CallbackTimeout: opts.CallbackTimeout,
@@ -205,20 +208,19 @@ func readAnswersFile(f *Factory, path string) ([]byte, error) {
 
 // envThenFile reads a variable from the environment, else from the env
 // file (where a developer keeps an OAuth2 client secret next to the
-// plugin's own credentials).
+// plugin's own credentials). Nothing is cached: a step tried again after
+// "ACME_CLIENT_SECRET is not set" finds a value written to the env file
+// meanwhile.
 func envThenFile(f *Factory) func(string) string {
-	var file map[string]string
 	return func(k string) string {
 		if v := f.Getenv(k); v != "" {
 			return v
 		}
-		if file == nil {
-			file = map[string]string{}
-			if data, err := os.ReadFile(f.EnvFile()); err == nil {
-				ef, _ := creds.ParseEnv(data)
-				file = ef.Values()
-			}
+		data, err := os.ReadFile(f.EnvFile())
+		if err != nil {
+			return ""
 		}
-		return file[k]
+		ef, _ := creds.ParseEnv(data)
+		return ef.Values()[k]
 	}
 }

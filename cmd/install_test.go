@@ -343,3 +343,27 @@ func TestInstallRunInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// The OAuth2 client secret is read from the environment, else the env
+// file, again on every call: a retry finds a secret written meanwhile.
+func TestInstallEnvThenFileRereads(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	f := NewFactory(ios, build.Info{})
+	env := map[string]string{}
+	f.Getenv = func(k string) string { return env[k] }
+	f.EnvFileFlag = filepath.Join(t.TempDir(), ".env")
+	get := envThenFile(f)
+	if v := get("ACME_CLIENT_SECRET"); v != "" {
+		t.Fatalf("no env file yet: %q", v)
+	}
+	if err := os.WriteFile(f.EnvFileFlag, []byte("ACME_CLIENT_SECRET=from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if v := get("ACME_CLIENT_SECRET"); v != "from-file" {
+		t.Fatalf("after writing the env file: %q", v)
+	}
+	env["ACME_CLIENT_SECRET"] = "from-env"
+	if v := get("ACME_CLIENT_SECRET"); v != "from-env" {
+		t.Fatalf("the environment comes first: %q", v)
+	}
+}

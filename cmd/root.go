@@ -106,6 +106,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdSendEvent(f, nil),
 		newCmdTestSelect(f, nil),
 		newCmdDemo(f),
+		newCmdSample(f),
 		newCmdDev(f, nil),
 		newCmdJobs(f),
 		newCmdStorage(f),

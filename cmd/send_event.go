@@ -777,6 +777,10 @@ func (r *sendRun) replay(ctx context.Context, targets []sendTarget) error {
 	return nil
 }
 
+// interruptedRecordBound bounds the recording of a load run's job
+// statuses after Ctrl-C (the run's own context is cancelled then).
+const interruptedRecordBound = 3 * time.Second
+
 func (r *sendRun) load(ctx context.Context, t sendTarget) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
@@ -803,6 +807,13 @@ func (r *sendRun) load(ctx context.Context, t sendTarget) error {
 	}
 	sum, err := delivery.RunLoad(ctx, lo)
 	switch {
+	case r.store != nil && (err != nil || (sum.Interrupted && ctx.Err() != nil)):
+		// Cut short: record the answers received (as below) and fail the
+		// jobs registered but never answered, with a short context of
+		// its own since ctx may be cancelled; no wait for 202 jobs.
+		if rerr := delivery.RecordInterrupted(ctx, r.store, &sum, interruptedRecordBound); rerr != nil {
+			r.f.Warnf("not every job's status could be recorded with the simulator: %v; `envoy-plugin jobs` may list some as queued", rerr)
+		}
 	case err != nil || (sum.Interrupted && ctx.Err() != nil):
 	case r.store != nil:
 		// Count the jobs' final statuses, as in single mode: wait for the

@@ -186,19 +186,19 @@ func (r *testStepResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error
 			fmt.Fprintln(w, "    (empty)")
 		}
 		for _, k := range sortedMapKeys(r.Config) {
-			fmt.Fprintf(w, "    %s = %s\n", k, install.FormatValue(r.Config[k]))
+			fmt.Fprintf(w, "    %s = %s\n", install.Printable(k), install.FormatValue(r.Config[k]))
 		}
 		var removed []string
 		for _, k := range sortedMapKeys(r.Patch) {
 			if r.Patch[k] == nil {
-				removed = append(removed, k)
+				removed = append(removed, install.Printable(k))
 			}
 		}
 		if len(removed) > 0 {
 			fmt.Fprintf(w, "  removes: %s\n", strings.Join(removed, ", "))
 		}
 	case install.Blocked:
-		msg := r.Message
+		msg := install.Printable(r.Message)
 		if msg == "" {
 			msg = "(no message)"
 		}
@@ -292,7 +292,7 @@ func testStepRun(ctx context.Context, f *Factory, opts *testStepOptions) error {
 	case opts.Expect != "" && o.Result != opts.Expect:
 		what := o.Result
 		if o.Message != "" {
-			what += ": " + o.Message
+			what += ": " + install.Printable(o.Message)
 		}
 		return fmt.Errorf("step %d %q: expected %s, got %s", i+1, step.Title, opts.Expect, what)
 	case o.Result == install.Failed:

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/build"
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
@@ -183,6 +185,74 @@ func TestTestStepRun(t *testing.T) {
 			}
 			if tt.store != nil && (tt.store.merges != 0 || tt.store.cfg["LEGACY_GREETING"] != "x") {
 				t.Errorf("test-step stored something: %v", tt.store.cfg)
+			}
+		})
+	}
+}
+
+// A hostile validation URL: a body that stalls after the headers gets a
+// diagnosis with the --timeout hint, a body over the 1 MiB read bound says
+// so, and a message with terminal escapes is printed escaped.
+func TestTestStepHostile(t *testing.T) {
+	const secret = "step-secret-0123456789"
+	t.Setenv("ENVOY_CLIENT_SECRET", secret)
+	mode := ""
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch mode {
+		case "slow":
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(`{"GREETING":`))
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "large400", "large200":
+			status := 400
+			if mode == "large200" {
+				status = 200
+			}
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`{"message":"` + strings.Repeat("x", 1<<20) + `"}`))
+		case "escape":
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"message":"bad\u001b]0;pwned\u0007\u001b[2J"}`))
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	mpath := filepath.Join(dir, "envoy-plugin.toml")
+	if err := os.WriteFile(mpath, sample.Manifest(srv.URL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		mode string
+		out  []string
+	}{
+		{"slow", []string{"answered 200, then timed out while reading the answer", "hint: the plugin did not answer in time; raise --timeout"}},
+		{"large400", []string{"blocked (400): (no message)", "hint: a body larger than 1 MiB, not read whole"}},
+		{"large200", []string{"answered 200 with a body larger than 1 MiB, not read whole"}},
+		{"escape", []string{`blocked (400): bad\x1b]0;pwned\a\x1b[2J`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			mode = tt.mode
+			ios, _, stdout, _ := iostreams.Test()
+			f := NewFactory(ios, build.Info{})
+			f.ManifestFlag = mpath
+			o := testStepOptions{Step: "1", Timeout: 300 * time.Millisecond,
+				OpenStore: func(string) (simstate.Store, error) { return nil, simstate.ErrNoSimulator }}
+			_ = testStepRun(context.Background(), f, &o)
+			for _, s := range tt.out {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			if strings.ContainsAny(stdout.String(), "\x1b\a") || strings.Contains(stdout.String(), "deadline exceeded") {
+				t.Errorf("raw escape or undiagnosed error:\n%q", stdout.String())
 			}
 		})
 	}

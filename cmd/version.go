@@ -22,7 +22,9 @@ func newCmdVersion(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of envoy-plugin",
-		Args:  exactArgs(0, ""),
+		Example: `  $ envoy-plugin version
+  $ envoy-plugin version --json`,
+		Args: exactArgs(0, ""),
 		RunE: func(c *cobra.Command, args []string) error {
 			return f.Printer(asJSON).Print(versionResult{f.Build})
 		},

@@ -33,12 +33,37 @@ type callbackServer struct {
 
 	mu      sync.Mutex
 	pending *pendingCallback
+	// replyWait bounds how long the browser's request waits for the
+	// step's outcome (the token exchange and the validation call).
+	replyWait time.Duration
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 type pendingCallback struct {
 	state string
 	what  string // "authorization" or "popup", for messages
 	ch    chan callbackResult
+	// reply carries the step's outcome to the browser's waiting request.
+	reply chan callbackReply
+}
+
+// callbackReply is the step's outcome, shown on the callback page.
+type callbackReply struct {
+	ok  bool
+	msg string
+}
+
+// finish tells the browser's waiting request how the step ended (once;
+// later calls do nothing).
+func (p *pendingCallback) finish(ok bool, msg string) {
+	if p == nil {
+		return
+	}
+	select {
+	case p.reply <- callbackReply{ok: ok, msg: msg}:
+	default:
+	}
 }
 
 type callbackResult struct {
@@ -46,12 +71,15 @@ type callbackResult struct {
 	err    error
 }
 
-func startCallbackServer(addr string) (*callbackServer, error) {
+// startCallbackServer listens on addr; replyWait bounds how long the
+// callback page waits for the step's outcome before it says "return to
+// your terminal".
+func startCallbackServer(addr string, replyWait time.Duration) (*callbackServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("callback listener on %s: %w (choose another port with --callback-port)", addr, err)
 	}
-	s := &callbackServer{ln: ln}
+	s := &callbackServer{ln: ln, replyWait: replyWait, closed: make(chan struct{})}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -63,6 +91,7 @@ func (s *callbackServer) URL() string {
 }
 
 func (s *callbackServer) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	return s.srv.Shutdown(ctx)
@@ -70,7 +99,7 @@ func (s *callbackServer) Close() error {
 
 // expect registers the state of the next completion.
 func (s *callbackServer) expect(state, what string) *pendingCallback {
-	p := &pendingCallback{state: state, what: what, ch: make(chan callbackResult, 1)}
+	p := &pendingCallback{state: state, what: what, ch: make(chan callbackResult, 1), reply: make(chan callbackReply, 1)}
 	s.mu.Lock()
 	s.pending = p
 	s.mu.Unlock()
@@ -129,8 +158,25 @@ func (s *callbackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.ch <- callbackResult{err: err}
 		return
 	}
-	page(w, http.StatusOK, "Done", "This step is complete. You can close this window and return to the terminal.")
 	p.ch <- callbackResult{values: q}
+	// Answer only once the step's outcome is known (token exchange,
+	// validation), so that the page never says done for a step that then
+	// failed; bounded, since those calls are.
+	t := time.NewTimer(s.replyWait)
+	defer t.Stop()
+	select {
+	case rep := <-p.reply:
+		if rep.ok {
+			page(w, http.StatusOK, "Done", "This step is complete. You can close this window and return to the terminal.")
+		} else {
+			page(w, http.StatusOK, "Failed", "This step failed: "+rep.msg+" Return to the terminal.")
+		}
+	case <-t.C:
+		page(w, http.StatusOK, "Received", "Received: return to your terminal for the result.")
+	case <-s.closed:
+		page(w, http.StatusOK, "Received", "Received: return to your terminal for the result.")
+	case <-r.Context().Done():
+	}
 }
 
 func page(w http.ResponseWriter, status int, title, msg string) {

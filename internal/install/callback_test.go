@@ -10,7 +10,7 @@ import (
 )
 
 func TestCallbackServer(t *testing.T) {
-	s, err := startCallbackServer("127.0.0.1:0")
+	s, err := startCallbackServer("127.0.0.1:0", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestCallbackServer(t *testing.T) {
 		t.Errorf("cancel: %v", err)
 	}
 
-	if _, err := startCallbackServer(strings.TrimPrefix(strings.TrimSuffix(s.URL(), CallbackPath), "http://")); err == nil || !strings.Contains(err.Error(), "--callback-port") {
+	if _, err := startCallbackServer(strings.TrimPrefix(strings.TrimSuffix(s.URL(), CallbackPath), "http://"), time.Second); err == nil || !strings.Contains(err.Error(), "--callback-port") {
 		t.Errorf("a busy port must say how to choose another: %v", err)
 	}
 }

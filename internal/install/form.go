@@ -57,7 +57,7 @@ func (w *walker) formStep(ctx context.Context, i int, step *manifest.Step) (map[
 				return nil, "", failure(i, step, o)
 			}
 			fmt.Fprintf(w.o.Log, "%s %s\n", w.o.CS.FailureIcon(), o.Describe())
-			again, err := w.o.Prompter.Confirm("The plugin failed. Try this step again?", false)
+			again, err := w.o.Prompter.Confirm("The plugin failed. Try this step again?", true)
 			if err != nil {
 				return nil, "", err
 			}
@@ -293,21 +293,35 @@ func (w *walker) askField(ctx context.Context, key string, f *manifest.Field, de
 	switch f.Type {
 	case manifest.FieldText:
 		d, _ := def.(string)
+		// An empty answer keeps the default (Enter), so an optional field
+		// with a default takes a single "-" for "leave it empty"; the
+		// description line says so. A required field has no such escape.
+		clearable := !f.Required && d != ""
+		clear := func(s string) string {
+			if clearable && strings.TrimSpace(s) == emptyAnswer {
+				return ""
+			}
+			return s
+		}
 		validate := func(s string) error {
 			if f.Required && strings.TrimSpace(s) == "" {
 				return fmt.Errorf("%s is required", fieldTitle(f))
 			}
 			return nil
 		}
-		desc := ""
+		var desc []string
 		if f.Placeholder != "" {
-			desc = "e.g. " + f.Placeholder
+			desc = append(desc, "e.g. "+f.Placeholder)
+		}
+		if clearable {
+			desc = append(desc, fmt.Sprintf("Enter keeps %q; %s leaves it empty", d, emptyAnswer))
 		}
 		for n := 0; ; n++ {
-			v, err := p.Input(fieldTitle(f), desc, d, validate)
+			v, err := p.Input(fieldTitle(f), strings.Join(desc, "; "), d, validate)
 			if err != nil {
 				return nil, err
 			}
+			v = clear(v)
 			if validate(v) == nil {
 				return v, nil
 			}
@@ -329,6 +343,10 @@ func (w *walker) askField(ctx context.Context, key string, f *manifest.Field, de
 		return p.Input(fieldTitle(f), fmt.Sprintf("(%s field)", f.Type), d, nil)
 	}
 }
+
+// emptyAnswer answers an optional text field with a default as empty (an
+// empty answer keeps the default).
+const emptyAnswer = "-"
 
 // Values of the extra entries of a select prompt. They start with a NUL so
 // that no option value can collide with them.
@@ -394,7 +412,7 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 		byValue := map[string]any{}
 		labels := map[string]string{}
 		if extra != nil && !containsValue(opts, extra.Value) {
-			choices = append(choices, prompt.Option{Label: extra.Label, Value: extra.ValueString()})
+			choices = append(choices, prompt.Option{Label: Printable(extra.Label), Value: extra.ValueString()})
 			byValue[extra.ValueString()] = extra.Value
 			labels[extra.ValueString()] = extra.Label
 		}
@@ -405,12 +423,9 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 			if _, dup := byValue[o.ValueString()]; dup {
 				continue
 			}
-			choices = append(choices, prompt.Option{Label: o.Label, Value: o.ValueString()})
+			choices = append(choices, prompt.Option{Label: Printable(o.Label), Value: o.ValueString()})
 			byValue[o.ValueString()] = o.Value
 			labels[o.ValueString()] = o.Label
-		}
-		if done {
-			choices = append(choices, prompt.Option{Label: "Done", Value: choiceDone})
 		}
 		if l.searchable {
 			label := "Search…"
@@ -425,16 +440,21 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 		if loadErr != nil || len(byValue) == 0 {
 			choices = append(choices, prompt.Option{Label: "Type a value…", Value: choiceManual})
 		}
-		if !done {
+		if done {
+			// Last, below "Load more…": the list's own entries come first.
+			choices = append(choices, prompt.Option{Label: "Done", Value: choiceDone})
+		} else {
 			choices = append(choices, prompt.Option{Label: "(none)", Value: choiceNone})
 		}
 		d := valueString(def)
-		if done {
-			d = choiceDone
-		}
-		if _, ok := byValue[d]; !ok && !done {
+		if _, ok := byValue[d]; !ok {
 			d = ""
-			if len(byValue) == 0 {
+			switch {
+			case done && len(byValue) > 0:
+				d = choices[0].Value // the first option, not Done
+			case done:
+				d = choiceDone
+			case len(byValue) == 0:
 				d = choiceNone
 			}
 		}
@@ -455,7 +475,13 @@ func (w *walker) selectFromLoader(ctx context.Context, key string, f *manifest.F
 		case choiceNone:
 			return nil, "", true, nil
 		case choiceSearch:
-			term, err := p.Input("Search "+fieldTitle(f), "sent to the options URL as search", l.search, nil)
+			// No default: an empty answer clears the search and shows
+			// the full list again (a default would keep the old term).
+			desc := "sent to the options URL as search; empty shows the full list"
+			if l.search != "" {
+				desc += fmt.Sprintf(" (now: %q)", l.search)
+			}
+			term, err := p.Input("Search "+fieldTitle(f), desc, "", nil)
 			if err != nil {
 				return nil, "", false, err
 			}
@@ -534,11 +560,15 @@ func (w *walker) askMapping(ctx context.Context, key string, f *manifest.Field, 
 	if target == nil {
 		target = &manifest.Field{Type: manifest.FieldText}
 	}
+	// Labels of the picked options, shown in the "so far" list (values
+	// saved before this walk show as they are).
+	leftLabels, rightLabels := map[string]string{}, map[string]string{}
 	for n := 0; n < 5*maxAttempts; n++ {
 		if len(out) > 0 {
 			fmt.Fprintf(w.o.Log, "  %s so far:\n", fieldTitle(f))
 			for _, k := range sortedKeys(out) {
-				fmt.Fprintf(w.o.Log, "    %s → %s\n", k, valueString(out[k]))
+				rv := valueString(out[k])
+				fmt.Fprintf(w.o.Log, "    %s → %s\n", Printable(labelled(leftLabels[k], k)), Printable(labelled(rightLabels[k], rv)))
 			}
 		}
 		left, leftLabel, ok, err := w.selectFromLoader(ctx, key, f, nil, nil, fieldTitle(f)+": pick a left option (or Done)", true)
@@ -553,19 +583,36 @@ func (w *walker) askMapping(ctx context.Context, key string, f *manifest.Field, 
 		}
 		tf := *target
 		if tf.Label == "" {
-			tf.Label = fmt.Sprintf("Map %s to", leftLabel)
+			tf.Label = fmt.Sprintf("Map %s to", Printable(leftLabel))
 		}
-		right, err := w.askField(ctx, key, &tf, out[valueString(left)], left)
+		lk := valueString(left)
+		var right any
+		rightLabel := ""
+		if tf.Type == manifest.FieldSelect {
+			right, rightLabel, _, err = w.selectFromLoader(ctx, key, &tf, out[lk], left, fieldTitle(&tf), false)
+		} else {
+			right, err = w.askField(ctx, key, &tf, out[lk], left)
+		}
 		if err != nil {
 			return nil, err
 		}
 		if right == nil {
-			delete(out, valueString(left))
+			delete(out, lk)
 			continue
 		}
-		out[valueString(left)] = right
+		out[lk] = right
+		leftLabels[lk], rightLabels[lk] = leftLabel, rightLabel
 	}
 	return out, nil
+}
+
+// labelled shows an option by its label, with the value in parentheses
+// when it says something the label does not.
+func labelled(label, value string) string {
+	if label == "" || label == value {
+		return value
+	}
+	return fmt.Sprintf("%s (%s)", label, value)
 }
 
 // maxCheckPages bounds how many pages of options an answers-file value is
@@ -583,9 +630,17 @@ func (w *walker) checkOffered(ctx context.Context, f *manifest.Field, v any) {
 		w.offWarnings++
 		fmt.Fprintf(w.o.Log, "%s answers file: %s\n", w.o.CS.WarningIcon(), fmt.Sprintf(format, args...))
 	}
+	// note reports a value that could not be checked because the plugin's
+	// options URL failed: the plugin's fault, not the answers file's.
+	note := func(err *OptionsError, format string, args ...any) {
+		w.unchecked = append(w.unchecked, uncheckedValue{key: f.Key, err: err})
+		fmt.Fprintf(w.o.Log, "%s answers file: %s: could not be checked: %v\n", w.o.CS.WarningIcon(), fmt.Sprintf(format, args...), err)
+	}
 	switch f.Type {
 	case manifest.FieldSelect:
-		if ok, why := w.offered(ctx, f.Key, f, v, nil); !ok {
+		if ok, why, oerr := w.offered(ctx, f.Key, f, v, nil); oerr != nil {
+			note(oerr, "%s = %s", f.Key, FormatValue(v))
+		} else if !ok {
 			warn("%s = %s: %s; an installer could not pick it in Envoy's dashboard", f.Key, FormatValue(v), why)
 		}
 	case manifest.FieldResourceSelect:
@@ -599,18 +654,25 @@ func (w *walker) checkOffered(ctx context.Context, f *manifest.Field, v any) {
 		}
 		for _, id := range ids {
 			if !containsValue(opts, id) {
-				warn("%s: %s is not one of the simulated install's %s (%s); events carry those ids", f.Key, FormatValue(id), f.Resource, optionValues(opts))
+				warn("%s: %s is not one of the simulated install's %s (%s); events carry those ids", f.Key, FormatValue(id), f.Resource, Printable(optionValues(opts)))
 			}
 		}
 	case manifest.FieldMapping:
 		m, _ := v.(map[string]any)
 		for _, left := range sortedKeys(m) {
-			if ok, why := w.offered(ctx, f.Key, f, left, nil); !ok {
+			ok, why, oerr := w.offered(ctx, f.Key, f, left, nil)
+			switch {
+			case oerr != nil:
+				note(oerr, "%s: left value %q", f.Key, left)
+				continue
+			case !ok:
 				warn("%s: left value %q: %s", f.Key, left, why)
 				continue // its right side cannot be offered either
 			}
 			if t := f.Target; t != nil && t.Type == manifest.FieldSelect && t.OptionsURL != "" {
-				if ok, why := w.offered(ctx, f.Key, t, m[left], left); !ok {
+				if ok, why, oerr := w.offered(ctx, f.Key, t, m[left], left); oerr != nil {
+					note(oerr, "%s: %s = %s (with parent_resource_id %q)", f.Key, left, FormatValue(m[left]), left)
+				} else if !ok {
 					warn("%s: %s = %s: %s (with parent_resource_id %q)", f.Key, left, FormatValue(m[left]), why, left)
 				}
 			}
@@ -618,32 +680,43 @@ func (w *walker) checkOffered(ctx context.Context, f *manifest.Field, v any) {
 	}
 }
 
+// uncheckedValue is an answers-file value whose options URL failed.
+type uncheckedValue struct {
+	key string
+	err *OptionsError
+}
+
 // offered looks a value up: the selected-values URL first (what it is
-// for), else the options URL's pages. why says what was found instead.
-func (w *walker) offered(ctx context.Context, key string, f *manifest.Field, v any, parent any) (bool, string) {
+// for), else the options URL's pages. why says what was found instead; a
+// failing options URL (transport, status, contract) comes back as oerr:
+// the value could not be checked at all.
+func (w *walker) offered(ctx context.Context, key string, f *manifest.Field, v any, parent any) (ok bool, why string, oerr *OptionsError) {
 	if parent == nil {
 		if o, err := lookupSelected(ctx, w.route, w.o.Manifest, key, f, v); err == nil && o != nil && o.ValueString() == valueString(v) {
-			return true, ""
+			return true, "", nil
 		}
 	}
 	l, err := newOptionLoader(w.route, w.o.Manifest, key, f, parent)
 	if err != nil {
-		return true, "" // nothing to check against
+		return true, "", nil // nothing to check against
 	}
 	l.reset("")
 	n := 0
 	for p := 0; p < maxCheckPages && l.hasMore(); p++ {
 		page, err := l.next(ctx)
 		if err != nil {
-			return false, fmt.Sprintf("could not be checked (%v)", err)
+			if !errors.As(err, &oerr) {
+				oerr = &OptionsError{URL: l.url, Problem: err.Error(), Err: err}
+			}
+			return false, "", oerr
 		}
 		for _, o := range page {
 			n++
 			if o.ValueString() == valueString(v) {
 				if o.Disabled {
-					return false, "the options URL offers it disabled (isDisabled)"
+					return false, "the options URL offers it disabled (isDisabled)", nil
 				}
-				return true, ""
+				return true, "", nil
 			}
 		}
 	}
@@ -651,7 +724,7 @@ func (w *walker) offered(ctx context.Context, key string, f *manifest.Field, v a
 	if l.hasMore() {
 		more = fmt.Sprintf(" (first %d pages)", maxCheckPages)
 	}
-	return false, fmt.Sprintf("not among the %d options the options URL offers%s", n, more)
+	return false, fmt.Sprintf("not among the %d options the options URL offers%s", n, more), nil
 }
 
 func optionValues(opts []Option) string {

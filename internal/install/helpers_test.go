@@ -208,6 +208,7 @@ type browser struct {
 	wg      sync.WaitGroup
 	visits  []string
 	errs    []error
+	pages   []string // the bodies of the pages the visits ended on
 }
 
 func (b *browser) Write(p []byte) (int, error) {
@@ -248,8 +249,11 @@ func (b *browser) visit(u string) {
 		b.mu.Unlock()
 		return
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	b.mu.Lock()
+	b.pages = append(b.pages, string(body))
+	b.mu.Unlock()
 }
 
 func (b *browser) String() string {
@@ -305,6 +309,16 @@ type fakePrompter struct {
 	t      *testing.T
 	script []fakeAnswer
 	asked  []string
+	// selects records every Select: its title, option labels and default.
+	selects []seenSelect
+	// descs records "title: description" of every Input.
+	descs []string
+}
+
+type seenSelect struct {
+	title  string
+	labels []string
+	def    string // the label of the default option
 }
 
 type fakeAnswer struct {
@@ -327,15 +341,32 @@ func (f *fakePrompter) next(kind, title string) fakeAnswer {
 	return a
 }
 
-func (f *fakePrompter) Input(title, _, _ string, _ func(string) error) (string, error) {
-	return f.next("input", title).answer.(string), nil
+// pressEnter answers an Input as a bare Enter does with the real
+// prompter: the default.
+type pressEnter struct{}
+
+func (f *fakePrompter) Input(title, desc, def string, _ func(string) error) (string, error) {
+	f.descs = append(f.descs, title+": "+desc)
+	a := f.next("input", title)
+	if _, ok := a.answer.(pressEnter); ok {
+		return def, nil
+	}
+	return a.answer.(string), nil
 }
 
 func (f *fakePrompter) Confirm(title string, _ bool) (bool, error) {
 	return f.next("confirm", title).answer.(bool), nil
 }
 
-func (f *fakePrompter) Select(title string, options []prompt.Option, _ string) (string, error) {
+func (f *fakePrompter) Select(title string, options []prompt.Option, def string) (string, error) {
+	seen := seenSelect{title: title}
+	for _, o := range options {
+		seen.labels = append(seen.labels, o.Label)
+		if o.Value == def {
+			seen.def = o.Label
+		}
+	}
+	f.selects = append(f.selects, seen)
 	a := f.next("select", title)
 	for _, o := range options {
 		if o.Label == a.answer.(string) {

@@ -30,9 +30,11 @@ func (w *walker) oauthStep(ctx context.Context, i int, step *manifest.Step) (map
 // flowStep runs an OAuth2 or popup step: get the payload, send it to the
 // validation URL, ask again after a block when interactive.
 func (w *walker) flowStep(ctx context.Context, i int, step *manifest.Step, verb string, get func() (map[string]any, error)) (map[string]any, string, error) {
+	defer w.finishBrowser(false, "the install stopped.") // any path not answered below
 	for attempt := 1; ; attempt++ {
 		payload, err := get()
 		if err != nil {
+			w.finishBrowser(false, err.Error()+".")
 			if errors.Is(err, prompt.ErrCancelled) || errors.Is(err, context.Canceled) {
 				return nil, "", err
 			}
@@ -48,7 +50,10 @@ func (w *walker) flowStep(ctx context.Context, i int, step *manifest.Step, verb 
 			// provider's error, no callback in time) is shown and the
 			// step can be started over, as in the dashboard.
 			fmt.Fprintf(w.o.Log, "%s %v\n", w.o.CS.FailureIcon(), err)
-			again, perr := w.o.Prompter.Confirm(fmt.Sprintf("Try to %s again?", verb), false)
+			// Yes by default: No ends the install and loses every answer
+			// given so far; each retry reads the environment and the env
+			// file again (a secret set meanwhile is found).
+			again, perr := w.o.Prompter.Confirm(fmt.Sprintf("Try to %s again?", verb), true)
 			if perr != nil {
 				return nil, "", perr
 			}
@@ -66,17 +71,32 @@ func (w *walker) flowStep(ctx context.Context, i int, step *manifest.Step, verb 
 				// "validation URL is the only way to save anything" holds
 				// for OAuth2; for popups the builder text and the issue
 				// say otherwise, and we follow them.)
+				w.finishBrowser(true, "")
 				return payload, "callback params", nil
 			}
 			// platform.md: "For OAuth2 and popup steps a validation URL
 			// is the only way to save anything" (validate warns too).
 			fmt.Fprintf(w.o.Log, "%s %q has no validation_url: an OAuth2 step saves nothing without one (%s not saved)\n",
 				w.o.CS.WarningIcon(), step.Title, joinKeys(sortedKeys(payload)))
+			w.finishBrowser(true, "")
 			return map[string]any{}, "nothing", nil
 		}
 		o, err := w.validate(ctx, step, payload)
 		if err != nil {
+			w.finishBrowser(false, err.Error()+".")
 			return nil, "", err
+		}
+		switch o.Result {
+		case Saved:
+			w.finishBrowser(true, "")
+		case Blocked:
+			msg := "blocked by the plugin's validation URL"
+			if o.Message != "" {
+				msg += ": " + o.Message
+			}
+			w.finishBrowser(false, msg+".")
+		default:
+			w.finishBrowser(false, o.Describe()+".")
 		}
 		switch o.Result {
 		case Saved:
@@ -92,7 +112,7 @@ func (w *walker) flowStep(ctx context.Context, i int, step *manifest.Step, verb 
 			}
 			fmt.Fprintf(w.o.Log, "%s %s\n", w.o.CS.FailureIcon(), o.Describe())
 		}
-		again, err := w.o.Prompter.Confirm(fmt.Sprintf("Try to %s again?", verb), false)
+		again, err := w.o.Prompter.Confirm(fmt.Sprintf("Try to %s again?", verb), true)
 		if err != nil {
 			return nil, "", err
 		}
@@ -121,7 +141,11 @@ func (w *walker) oauthFlow(ctx context.Context, step *manifest.Step) (map[string
 	if step.ClientSecretEnv != "" {
 		secret = w.o.Getenv(step.ClientSecretEnv)
 		if secret == "" {
-			return nil, fmt.Errorf("%s is not set: export the OAuth2 client secret of %q in it (the manifest names the variable, never the secret)", step.ClientSecretEnv, step.ClientID)
+			where := "the env file"
+			if w.o.EnvFile != "" {
+				where = w.o.EnvFile
+			}
+			return nil, fmt.Errorf("%s is not set: set %s in the environment or in %s to the OAuth2 client secret of %q (the manifest names the variable, never the secret)", step.ClientSecretEnv, step.ClientSecretEnv, where, step.ClientID)
 		}
 	}
 	cb, err := w.callback()
@@ -156,10 +180,11 @@ func (w *walker) oauthFlow(ctx context.Context, step *manifest.Step) (map[string
 	if err != nil {
 		return nil, err
 	}
+	w.awaiting = pending
 	if e := q.Get("error"); e != "" {
-		msg := fmt.Sprintf("the authorization server answered error=%s", e)
+		msg := fmt.Sprintf("the authorization server answered error=%s", Printable(e))
 		if d := q.Get("error_description"); d != "" {
-			msg += ": " + d
+			msg += ": " + Printable(d)
 		}
 		return nil, errors.New(msg)
 	}
@@ -200,6 +225,9 @@ func (w *walker) exchange(ctx context.Context, step *manifest.Step, tokenURL, co
 // form-encoded body, as some providers send) with an access_token; an
 // `error` in it, or a non-2xx status, is the provider's refusal.
 func readTokenResponse(step *manifest.Step, tokenURL string, resp *sim.Response) (map[string]any, error) {
+	if resp.Truncated {
+		return nil, fmt.Errorf("token URL %s answered %d with %s (a token response is a small JSON object)", tokenURL, resp.Status, tooLarge(resp))
+	}
 	var obj map[string]any
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" && !strings.HasPrefix(strings.TrimSpace(string(resp.Body)), "{") {
@@ -217,9 +245,9 @@ func readTokenResponse(step *manifest.Step, tokenURL string, resp *sim.Response)
 		}
 	}
 	if e, ok := obj["error"]; ok && e != nil {
-		msg := fmt.Sprintf("token URL %s answered %d error=%s", tokenURL, resp.Status, valueString(e))
+		msg := fmt.Sprintf("token URL %s answered %d error=%s", tokenURL, resp.Status, Printable(valueString(e)))
 		if d := valueString(obj["error_description"]); d != "" {
-			msg += ": " + d
+			msg += ": " + Printable(d)
 		}
 		if valueString(e) == "invalid_client" && step.ClientSecretEnv != "" {
 			msg += fmt.Sprintf("; check %s (the client secret of %q)", step.ClientSecretEnv, step.ClientID)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
+	"github.com/envoy-plugin/envoy-plugin/internal/sim"
 )
 
 // Option is one choice of a select: the label shown and the value saved
@@ -97,14 +98,22 @@ func (l *optionLoader) next(ctx context.Context) ([]Option, error) {
 	}
 	resp, err := l.route.Post(ctx, l.url, l.key, params, nil)
 	if err != nil {
-		return nil, fmt.Errorf("options URL %s: %w", l.url, err)
+		diag, hint := sim.Diagnose(err, l.url)
+		if resp != nil {
+			diag += " while reading the answer"
+		}
+		return nil, &OptionsError{URL: l.url, Problem: diag, Hint: hint, Err: err}
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return nil, fmt.Errorf("options URL %s answered %d: %s", l.url, resp.Status, excerpt(resp.Body))
+		return nil, &OptionsError{URL: l.url, Problem: fmt.Sprintf("answered %d", resp.Status), Hint: excerpt(resp.Body)}
+	}
+	if resp.Truncated {
+		return nil, &OptionsError{URL: l.url, Problem: "answered " + tooLarge(resp), Hint: "serve the options in pages"}
 	}
 	opts, cursor, err := parseOptions(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("options URL %s: %w", l.url, err)
+		return nil, &OptionsError{URL: l.url, Problem: err.Error(), Contract: true,
+			Hint: `an options URL answers an array of {"label", "value"} (or {"data": [...], "cursor"} with cursor pagination)`}
 	}
 	l.started = true
 	l.pages++
@@ -122,12 +131,36 @@ func (l *optionLoader) next(ctx context.Context) ([]Option, error) {
 	return opts, nil
 }
 
+// OptionsError is an options URL that failed: it could not be reached or
+// read, answered a non-2xx status, or broke the contract (Contract).
+type OptionsError struct {
+	URL     string
+	Problem string // "timed out", "answered 500", "answered null, not ..."
+	Hint    string
+	// Contract is an answer of the wrong shape: the plugin's bug.
+	Contract bool
+	Err      error
+}
+
+func (e *OptionsError) Error() string {
+	s := fmt.Sprintf("options URL %s %s", e.URL, Printable(e.Problem))
+	if e.Contract {
+		s = fmt.Sprintf("options URL %s broke the contract: %s", e.URL, Printable(e.Problem))
+	}
+	if e.Hint != "" {
+		s += " (" + Printable(e.Hint) + ")"
+	}
+	return s
+}
+
+func (e *OptionsError) Unwrap() error { return e.Err }
+
 // parseOptions reads an options answer: an array of options, or (cursor
 // pagination) an object {data: [options], cursor}.
 func parseOptions(body []byte) ([]Option, any, error) {
 	v, err := decodeJSON(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("invalid JSON: %v", err)
+		return nil, nil, fmt.Errorf("answered invalid JSON (%v)", err)
 	}
 	var list []any
 	var cursor any
@@ -137,13 +170,11 @@ func parseOptions(body []byte) ([]Option, any, error) {
 	case map[string]any:
 		d, ok := x["data"].([]any)
 		if !ok {
-			return nil, nil, fmt.Errorf(`answer is an object without a "data" array of options`)
+			return nil, nil, fmt.Errorf(`answered an object without a "data" array of options`)
 		}
 		list, cursor = d, x["cursor"]
-	case nil:
-		return nil, nil, nil
-	default:
-		return nil, nil, fmt.Errorf("answer is a JSON %s, not an array of options", jsonKind(v))
+	default: // null included: "no options" is [], not null
+		return nil, nil, fmt.Errorf("answered a JSON %s, not an array of options", jsonKind(v))
 	}
 	out := make([]Option, 0, len(list))
 	for i, e := range list {

@@ -64,6 +64,7 @@ func (w *walker) popupFlow(ctx context.Context, step *manifest.Step) (map[string
 	if err != nil {
 		return nil, err
 	}
+	w.awaiting = pending
 	out := map[string]any{}
 	keys := make([]string, 0, len(q))
 	for k := range q {

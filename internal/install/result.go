@@ -27,7 +27,7 @@ func (r *Result) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		fmt.Fprintln(w, "  (empty)")
 	}
 	for _, k := range sortedKeys(r.Config) {
-		fmt.Fprintf(w, "  %s = %s\n", k, FormatValue(r.Config[k]))
+		fmt.Fprintf(w, "  %s = %s\n", Printable(k), FormatValue(r.Config[k]))
 	}
 	if len(r.Removed) > 0 {
 		fmt.Fprintf(w, "Removed: %s\n", joinKeys(r.Removed))

@@ -63,7 +63,9 @@ func (r *Route) Validate(ctx context.Context, rawURL, route string, payload any)
 			diag, hint := sim.Diagnose(err, rawURL)
 			return Outcome{Result: Failed, URL: rawURL, Message: "could not be reached: " + diag, Hint: hint}
 		}
-		return Outcome{Result: Failed, URL: rawURL, Status: resp.Status, Message: err.Error()}
+		// The headers came, the body did not (in time, or whole).
+		diag, hint := sim.Diagnose(err, rawURL)
+		return Outcome{Result: Failed, URL: rawURL, Status: resp.Status, Message: fmt.Sprintf("answered %d, then %s while reading the answer", resp.Status, diag), Hint: hint}
 	}
 	return ReadValidation(rawURL, resp)
 }
@@ -76,7 +78,7 @@ func ReadValidation(rawURL string, resp *sim.Response) Outcome {
 	switch {
 	case resp.Status >= 200 && resp.Status < 300:
 		if resp.Truncated {
-			o.Result, o.Message = Failed, fmt.Sprintf("answered %d with a body over %d bytes", resp.Status, len(resp.Body))
+			o.Result, o.Message = Failed, fmt.Sprintf("answered %d with %s", resp.Status, tooLarge(resp))
 			o.Hint = "a validation URL answers a small JSON object of config values"
 			return o
 		}
@@ -101,6 +103,10 @@ func ReadValidation(rawURL string, resp *sim.Response) Outcome {
 		return o
 	case resp.Status >= 400 && resp.Status < 500:
 		o.Result = Blocked
+		if resp.Truncated {
+			o.Hint = tooLarge(resp) + `: its {"message": "..."} could not be read; answer a small JSON object`
+			return o
+		}
 		if v, err := decodeJSON(resp.Body); err == nil {
 			if obj, ok := v.(map[string]any); ok {
 				if m, ok := obj["message"].(string); ok && m != "" {
@@ -123,7 +129,9 @@ func ReadValidation(rawURL string, resp *sim.Response) Outcome {
 	default:
 		o.Result = Failed
 		o.Message = fmt.Sprintf("answered %d", resp.Status)
-		if v, err := decodeJSON(resp.Body); err == nil {
+		if resp.Truncated {
+			o.Message += " with " + tooLarge(resp)
+		} else if v, err := decodeJSON(resp.Body); err == nil {
 			if obj, ok := v.(map[string]any); ok {
 				if m, ok := obj["message"].(string); ok && m != "" {
 					o.Message += ": " + m
@@ -134,6 +142,22 @@ func ReadValidation(rawURL string, resp *sim.Response) Outcome {
 		o.Hint = "the plugin failed; check its logs"
 		return o
 	}
+}
+
+// tooLarge says that a body was cut at the read bound.
+func tooLarge(resp *sim.Response) string {
+	return fmt.Sprintf("a body larger than %s, not read whole", byteSize(len(resp.Body)))
+}
+
+// byteSize renders a read bound: "1 MiB", "64 KiB", "100 bytes".
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers exact.
@@ -211,11 +235,11 @@ func (o Outcome) Describe() string {
 		return fmt.Sprintf("saved (%d)", o.Status)
 	case Blocked:
 		if o.Message != "" {
-			return fmt.Sprintf("blocked (%d): %s", o.Status, o.Message)
+			return fmt.Sprintf("blocked (%d): %s", o.Status, Printable(o.Message))
 		}
 		return fmt.Sprintf("blocked (%d) without a message", o.Status)
 	default:
-		s := fmt.Sprintf("the validation URL %s %s", o.URL, o.Message)
+		s := fmt.Sprintf("the validation URL %s %s", o.URL, Printable(o.Message))
 		if o.Body != "" {
 			s += " (body: " + o.Body + ")"
 		}

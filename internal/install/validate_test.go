@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/creds"
+	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
 )
 
@@ -32,7 +34,8 @@ func TestReadValidation(t *testing.T) {
 		{"array", 200, `[1,2]`, false, Failed, "a JSON array, not an object", nil},
 		{"null", 200, `null`, false, Failed, "a JSON null, not an object", nil},
 		{"empty", 204, ``, false, Failed, "empty body", nil},
-		{"truncated", 200, `{"A":"xxxx`, true, Failed, "body over", nil},
+		{"truncated", 200, `{"A":"xxxx`, true, Failed, "a body larger than 10 bytes, not read whole", nil},
+		{"truncated 500", 500, `{"message":"`, true, Failed, "answered 500 with a body larger than 12 bytes, not read whole", nil},
 		{"server error", 500, `{"message":"boom"}`, false, Failed, "answered 500: boom", nil},
 		{"bad gateway text", 502, `<html>`, false, Failed, "answered 502", nil},
 		{"redirect", 302, ``, false, Failed, "redirect", nil},
@@ -102,4 +105,48 @@ func TestValidateSendsSignedRouteRequest(t *testing.T) {
 	if o.Result != Failed || !strings.Contains(o.Message, "could not be reached: connection refused") {
 		t.Fatalf("%+v", o)
 	}
+}
+
+// A 4xx whose body is cut at the read bound is a block whose message could
+// not be read: the outcome says the body is too large, not "no message".
+func TestReadValidationTruncatedBlock(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 1<<20)
+	o := ReadValidation("http://p/v", &sim.Response{Status: 400, Body: body, Truncated: true, Header: http.Header{}})
+	if o.Result != Blocked || !strings.Contains(o.Hint, "a body larger than 1 MiB, not read whole") {
+		t.Fatalf("%+v", Outcome{Result: o.Result, Hint: o.Hint, Message: o.Message})
+	}
+	err := blocked(0, &manifest.Step{Title: "S"}, o, "next")
+	if !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"héllo 日本 🎉", "héllo 日本 🎉"},
+		{"\x1b[2J\x1b]0;pwned\a", `\x1b[2J\x1b]0;pwned\a`},
+		{"a\nb\rc\td", `a\nb\rc\td`},
+		{"\u202eevil\u0085", `\u202eevil\u0085`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"back\\slash", `back\slash`},
+	}
+	for _, tt := range tests {
+		if got := Printable(tt.in); got != tt.want {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzPrintable(f *testing.F) {
+	f.Add("\x1b[31mred\x07")
+	f.Add("日本\u202e")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Printable(s)
+		for _, r := range out {
+			if needsEscape(r) {
+				t.Fatalf("Printable(%q) = %q keeps %U", s, out, r)
+			}
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"maps"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
@@ -52,8 +53,12 @@ type Options struct {
 	// Log receives progress: step headers, URLs to open, outcomes (stderr).
 	Log io.Writer
 	CS  *iostreams.ColorScheme
-	// Getenv reads the OAuth2 client secrets named by client_secret_env.
+	// Getenv reads the OAuth2 client secrets named by client_secret_env,
+	// from the environment, else the env file; it is called again on each
+	// attempt of a step, so it must not cache.
 	Getenv func(string) string
+	// EnvFile is the env file Getenv also reads, named in errors.
+	EnvFile string
 	// OpenBrowser opens a URL; nil never opens one (URLs are printed anyway).
 	OpenBrowser func(url string) error
 	// CallbackAddr is the callback listener's address (default 127.0.0.1:DefaultCallbackPort).
@@ -113,10 +118,22 @@ type walker struct {
 	o Options
 	// offWarnings counts answers-file values not offered (checkOffered).
 	offWarnings int
-	route       *Route
-	config      map[string]any // the install config as the walk goes
-	patch       map[string]any // what the walk changes
-	cb          *callbackServer
+	// unchecked are answers-file values whose options URL failed.
+	unchecked []uncheckedValue
+	route     *Route
+	config    map[string]any // the install config as the walk goes
+	patch     map[string]any // what the walk changes
+	cb        *callbackServer
+	// awaiting is the completion whose browser page waits for the step's
+	// outcome (set once a callback arrived, answered by finishBrowser).
+	awaiting *pendingCallback
+}
+
+// finishBrowser answers the browser page of the callback that completed
+// this step (if any) with the step's outcome.
+func (w *walker) finishBrowser(ok bool, msg string) {
+	w.awaiting.finish(ok, msg)
+	w.awaiting = nil
 }
 
 // Run walks every step in order and stores the resulting config. Nothing is
@@ -188,8 +205,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err // cancelled after the last step: store nothing
 	}
-	if o.Strict && w.offWarnings > 0 {
-		return nil, fmt.Errorf("%d answers-file value(s) are not offered to an installer (warnings above); --strict stores nothing: fix the answers file or the plugin's options", w.offWarnings)
+	if o.Strict {
+		if err := w.strictError(); err != nil {
+			return nil, err
+		}
 	}
 	final, err := o.Store.MergeConfig(ctx, w.patch)
 	if err != nil {
@@ -198,7 +217,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Config = final
 	for _, k := range sortedKeys(w.patch) {
 		if w.patch[k] == nil {
-			res.Removed = append(res.Removed, k)
+			// Only a key the install had is reported as removed (a
+			// validation URL may null a legacy key on every install).
+			if _, had := st.Config[k]; had {
+				res.Removed = append(res.Removed, k)
+			}
 		} else {
 			res.Changed = append(res.Changed, k)
 		}
@@ -208,6 +231,32 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.StoredIn, res.SimulatorURL = "simulator", o.Store.URL()
 	}
 	return res, nil
+}
+
+// strictError is the --strict failure: values not offered are the answers
+// file's to fix; values that could not be checked because an options URL
+// failed are the plugin's.
+func (w *walker) strictError() error {
+	var parts []string
+	if len(w.unchecked) > 0 {
+		u := w.unchecked[0]
+		what := "failed (" + Printable(u.err.Problem) + ")"
+		if u.err.Contract {
+			what = "broke the contract (" + Printable(u.err.Problem) + ")"
+		}
+		s := fmt.Sprintf("the options URL of %s %s: cannot check the answers", u.key, what)
+		if n := len(w.unchecked); n > 1 {
+			s += fmt.Sprintf(" (%d value(s) unchecked)", n)
+		}
+		parts = append(parts, s+"; fix the plugin or drop --strict")
+	}
+	if w.offWarnings > 0 {
+		parts = append(parts, fmt.Sprintf("%d answers-file value(s) are not offered to an installer (warnings above): fix the answers file or the plugin's options", w.offWarnings))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--strict stores nothing: %s", strings.Join(parts, "; "))
 }
 
 func (w *walker) close() {
@@ -221,7 +270,13 @@ func (w *walker) interactive() bool { return w.o.Prompter != nil }
 // callback starts the callback listener on first use.
 func (w *walker) callback() (*callbackServer, error) {
 	if w.cb == nil {
-		cb, err := startCallbackServer(w.o.CallbackAddr)
+		// The callback page waits for the token exchange and the
+		// validation call, each bounded by the client's timeout.
+		wait := 30 * time.Second
+		if w.o.Client != nil {
+			wait = 2*w.o.Client.Timeout() + 5*time.Second
+		}
+		cb, err := startCallbackServer(w.o.CallbackAddr, wait)
 		if err != nil {
 			return nil, err
 		}
@@ -247,10 +302,11 @@ func (w *walker) step(ctx context.Context, i int, step *manifest.Step) (*StepRes
 	if err != nil {
 		return nil, err
 	}
-	w.apply(patch)
 	for _, k := range sortedKeys(patch) {
 		if patch[k] == nil {
-			sr.Removed = append(sr.Removed, k)
+			if _, had := w.config[k]; had {
+				sr.Removed = append(sr.Removed, k)
+			}
 		} else {
 			sr.Saved = append(sr.Saved, k)
 		}
@@ -258,6 +314,7 @@ func (w *walker) step(ctx context.Context, i int, step *manifest.Step) (*StepRes
 	if sr.Saved == nil {
 		sr.Saved = []string{}
 	}
+	w.apply(patch)
 	w.report(sr)
 	return sr, nil
 }
@@ -310,7 +367,7 @@ func joinKeys(keys []string) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += k
+		out += Printable(k) // keys may come from a plugin's answer
 	}
 	return out
 }
@@ -326,7 +383,7 @@ func (w *walker) validate(ctx context.Context, step *manifest.Step, payload any)
 
 // failure turns a failed validation outcome into a step error.
 func failure(i int, step *manifest.Step, o Outcome) error {
-	msg := fmt.Sprintf("the validation URL %s %s", o.URL, o.Message)
+	msg := fmt.Sprintf("the validation URL %s %s", o.URL, Printable(o.Message))
 	if o.Hint != "" {
 		msg += "; " + o.Hint
 	}
@@ -341,7 +398,7 @@ func failure(i int, step *manifest.Step, o Outcome) error {
 func blocked(i int, step *manifest.Step, o Outcome, next string) error {
 	msg := fmt.Sprintf("blocked by its validation URL (%d)", o.Status)
 	if o.Message != "" {
-		msg += ": " + o.Message
+		msg += ": " + Printable(o.Message)
 	} else {
 		msg += " without a message"
 		if o.Hint != "" {
@@ -357,7 +414,7 @@ func blocked(i int, step *manifest.Step, o Outcome, next string) error {
 
 // showBlocked prints a block to the installer, as the dashboard shows it.
 func (w *walker) showBlocked(o Outcome) {
-	msg := o.Message
+	msg := Printable(o.Message)
 	if msg == "" {
 		msg = fmt.Sprintf("the step was blocked (%d) without a message", o.Status)
 		if o.Hint != "" {

@@ -15,6 +15,14 @@ import (
 // ErrCancelled is returned when the user aborts a prompt (Ctrl-C, Esc).
 var ErrCancelled = errors.New("cancelled")
 
+// MultiSelectHelp is the description line of a multi-select: how to toggle
+// an option and how to confirm.
+const MultiSelectHelp = "x or space toggles an option, enter confirms"
+
+// MultiSelectHelpAccessible says the same for accessible mode, where
+// options are toggled by number.
+const MultiSelectHelpAccessible = "type an option's number to toggle it, 0 to confirm"
+
 // Option is one choice of Select and MultiSelect.
 type Option struct {
 	Label string
@@ -184,7 +192,15 @@ func (p *HuhPrompter) MultiSelect(title string, options []Option, defs []string)
 	for i, o := range options {
 		opts[i] = huh.NewOption(o.Label, o.Value)
 	}
-	if err := p.run(huh.NewMultiSelect[string]().Title(title).Options(opts...).Value(&v)); err != nil {
+	// Say how to toggle and confirm: help lines are off, and an answered
+	// prompt leaves no trace of its keys.
+	f := huh.NewMultiSelect[string]().Options(opts...).Value(&v)
+	if p.Accessible {
+		f = f.Title(title + " (" + MultiSelectHelpAccessible + ")")
+	} else {
+		f = f.Title(title).Description(MultiSelectHelp)
+	}
+	if err := p.run(f); err != nil {
 		return nil, err
 	}
 	return v, nil

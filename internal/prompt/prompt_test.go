@@ -179,3 +179,22 @@ func TestAccessibleShowsDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A multi-select says how to toggle and confirm (answered prompts leave no
+// help on the screen).
+func TestMultiSelectSaysHowToToggle(t *testing.T) {
+	p, out := accessible("2\n0\n")
+	got, err := p.MultiSelect("Events", []Option{{"entry_sign_in", "in"}, {"entry_sign_out", "out"}}, []string{"in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "in,out" {
+		t.Fatalf("got %q", got)
+	}
+	if !strings.Contains(out.String(), "Events ("+MultiSelectHelpAccessible+")") {
+		t.Fatalf("no toggle help: %q", out.String())
+	}
+	if !strings.Contains(MultiSelectHelp, "x or space") || !strings.Contains(MultiSelectHelp, "enter") {
+		t.Fatalf("full-screen help %q", MultiSelectHelp)
+	}
+}

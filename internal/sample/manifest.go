@@ -15,5 +15,9 @@ func Manifest(baseURL string) []byte {
 }
 
 // OAuthClientSecret is what the sample plugin's mock authorization server
-// expects in ACME_CLIENT_SECRET.
+// expects in ACME_CLIENT_SECRET (OAuthSecretEnv, the manifest's
+// client_secret_env).
 const OAuthClientSecret = "sample-oauth-secret"
+
+// OAuthSecretEnv is the variable the sample manifest's OAuth2 step names.
+const OAuthSecretEnv = "ACME_CLIENT_SECRET"

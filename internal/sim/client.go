@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -102,6 +103,18 @@ func SignedRequest(url string, body []byte, secret string) Request {
 // Do sends r and reads the answer. Transport failures come back as errors;
 // use Diagnose to explain them.
 func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	return c.do(ctx, r, false)
+}
+
+// DoToEnd is Do, except that a body longer than the bound is still read to
+// its end (and discarded) within the timeout, as Envoy waits for the whole
+// answer: a body still streaming at the deadline comes back Truncated with
+// the read error.
+func (c *Client) DoToEnd(ctx context.Context, r Request) (*Response, error) {
+	return c.do(ctx, r, true)
+}
+
+func (c *Client) do(ctx context.Context, r Request, toEnd bool) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
@@ -129,6 +142,10 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		body = body[:c.maxBody]
 		out.Truncated = true
 		err = nil
+		if toEnd {
+			_, err = io.Copy(io.Discard, resp.Body)
+			out.Latency = time.Since(start)
+		}
 	}
 	out.Body = body
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -168,5 +185,30 @@ func Diagnose(err error, target string) (diagnosis, hint string) {
 	if errors.As(err, &tlsRecord) {
 		return "TLS handshake failed", "the server does not speak HTTPS here; try http://"
 	}
+	if d, h := diagnoseNotHTTP(err.Error(), target); d != "" {
+		return d, h
+	}
 	return err.Error(), ""
+}
+
+// diagnoseNotHTTP explains an answer that is not HTTP/1.x: a TLS server
+// on an http:// URL, garbage or HTTP/0.9, plain HTTP on an https:// URL.
+func diagnoseNotHTTP(msg, target string) (diagnosis, hint string) {
+	host := target
+	if u, perr := url.Parse(target); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	switch {
+	case strings.Contains(msg, `malformed HTTP response "\x15\x03`) || strings.Contains(msg, `malformed HTTP response "\x16\x03`):
+		return "the server answered in TLS (HTTPS) on an http:// URL", "use https:// in the URL (with --insecure for a self-signed certificate)"
+	case strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "malformed MIME header"):
+		last := msg
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			last = msg[i+2:]
+		}
+		return "the answer is not valid HTTP", fmt.Sprintf("is an HTTP server listening on %s? (%s)", host, last)
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return "the plugin answered plain HTTP to an https:// URL", "use http:// in the URL, or serve TLS"
+	}
+	return "", ""
 }

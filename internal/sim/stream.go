@@ -47,7 +47,7 @@ func (c *Client) Stream(ctx context.Context, r Request, fn StreamFunc) (time.Dur
 		return time.Since(start), err
 	}
 	defer resp.Body.Close()
-	body := &boundedReader{r: resp.Body, left: c.maxBody, limit: c.maxBody}
+	body := &boundedReader{r: resp.Body, left: c.maxBody, limit: c.maxBody, ctx: ctx}
 	err = fn(resp.StatusCode, resp.Header, body)
 	latency := time.Since(start)
 	if err != nil {
@@ -86,11 +86,15 @@ func newPost(ctx context.Context, r Request, userAgent string) (*http.Request, e
 }
 
 // boundedReader reads at most limit bytes, then fails with
-// *BodyTooLargeError if the body goes on.
+// *BodyTooLargeError if the body goes on. A read that fails because the
+// request's context ended (the per-request timeout closed the connection
+// under it) fails with the context's error, so that the caller's
+// diagnosis is "timed out" and not "use of closed network connection".
 type boundedReader struct {
 	r     io.Reader
 	left  int64
 	limit int64
+	ctx   context.Context
 }
 
 func (b *boundedReader) Read(p []byte) (int, error) {
@@ -101,12 +105,22 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 		if n > 0 {
 			return 0, &BodyTooLargeError{Limit: b.limit}
 		}
-		return 0, err
+		return 0, b.ctxErr(err)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
-	return n, err
+	return n, b.ctxErr(err)
+}
+
+func (b *boundedReader) ctxErr(err error) error {
+	if err == nil || err == io.EOF || b.ctx == nil {
+		return err
+	}
+	if cerr := b.ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w while reading the answer (%v)", cerr, err)
+	}
+	return err
 }

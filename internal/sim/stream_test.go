@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -74,5 +76,41 @@ func TestStreamTimeoutCoversTheBody(t *testing.T) {
 	var se *StreamError
 	if err == nil || errors.As(err, &se) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A body read that fails because the timeout closed the connection under
+// it says timed out, whatever the transport's own error.
+func TestBoundedReaderSaysTimedOut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	closed := &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
+	b := &boundedReader{r: iotest.ErrReader(closed), left: 10, limit: 10, ctx: ctx}
+	_, err := b.Read(make([]byte, 4))
+	if d, _ := Diagnose(err, "http://127.0.0.1:1"); d != "timed out" || !strings.Contains(err.Error(), "while reading the answer") {
+		t.Fatalf("diagnosis %q for %v", d, err)
+	}
+	// Before the deadline, and at the end of the body, errors are kept.
+	b = &boundedReader{r: iotest.ErrReader(closed), left: 10, limit: 10, ctx: context.Background()}
+	if _, err := b.Read(make([]byte, 4)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("%v", err)
+	}
+	b = &boundedReader{r: strings.NewReader(""), left: 10, limit: 10, ctx: ctx}
+	if _, err := b.Read(make([]byte, 4)); err != io.EOF {
+		t.Fatalf("%v", err)
+	}
+}
+
+// Answers that are not HTTP get a diagnosis, not net/http's words.
+func TestDiagnoseNotHTTP(t *testing.T) {
+	for msg, want := range map[string]string{
+		`Post "http://h:1/x": net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03\x01\x00\x02\x02F"`: "the server answered in TLS (HTTPS) on an http:// URL",
+		`Post "http://h:1/x": net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-OpenSSH_9.6"`:       "the answer is not valid HTTP",
+		`Post "https://h:1/x": http: server gave HTTP response to HTTPS client`:                                                    "the plugin answered plain HTTP to an https:// URL",
+	} {
+		if d, h := Diagnose(errors.New(msg), "http://h:1/x"); d != want || h == "" {
+			t.Errorf("%s: %q / %q", msg, d, h)
+		}
 	}
 }

@@ -151,6 +151,16 @@ func (s *httpStore) SetJobStatus(ctx context.Context, id, status string) (*Job, 
 	return &j, nil
 }
 
+// FailJob marks a job that was never delivered failed with reason (see
+// api.DB.FailJob).
+func (s *httpStore) FailJob(ctx context.Context, id, reason string) (*Job, error) {
+	var j Job
+	if err := s.call(ctx, http.MethodPost, "jobs/"+id+"/status", map[string]string{"status": "failed", "failure_reason": reason}, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
 func (s *httpStore) IssueToken(ctx context.Context) (string, int, error) {
 	var t api.AdminToken
 	if err := s.call(ctx, http.MethodPost, "tokens", nil, &t); err != nil {
@@ -271,6 +281,20 @@ func (s *fileStore) SetJobStatus(ctx context.Context, id, status string) (*Job, 
 	}
 	defer done()
 	j, err := db.SetJobStatus(id, status)
+	if err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// FailJob marks a job that was never delivered failed with reason.
+func (s *fileStore) FailJob(ctx context.Context, id, reason string) (*Job, error) {
+	db, done, err := s.writeDB()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	j, err := db.FailJob(id, reason)
 	if err != nil {
 		return nil, err
 	}

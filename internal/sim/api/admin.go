@@ -121,6 +121,9 @@ func (s *Server) adminRegisterJob(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Status string `json:"status"`
+		// FailureReason, with status "failed", marks a job that was
+		// never delivered (see DB.FailJob).
+		FailureReason string `json:"failure_reason"`
 	}
 	body, err := readBody(r)
 	if err == nil {
@@ -130,7 +133,17 @@ func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `the body must be {"status": "..."}`)
 		return
 	}
-	out, err := s.o.DB.SetJobStatus(r.PathValue("id"), req.Status)
+	var out Job
+	if req.FailureReason != "" && req.Status == "failed" {
+		out, err = s.o.DB.FailJob(r.PathValue("id"), req.FailureReason)
+		if err == nil && out.Status == "failed" {
+			writeData(w, out)
+			s.log(Event{Kind: KindJobAnswered, Source: source(r, "send-event"), JobID: out.ID, JobEvent: out.Event, JobStatus: out.Status, Message: "failed: " + req.FailureReason})
+			return
+		}
+	} else {
+		out, err = s.o.DB.SetJobStatus(r.PathValue("id"), req.Status)
+	}
 	if err != nil {
 		writeError(w, statusOf(err), err.Error())
 		return

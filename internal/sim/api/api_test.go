@@ -857,3 +857,30 @@ func TestRegisterJobAgain(t *testing.T) {
 		t.Fatalf("%d jobs, want 1", len(jobs))
 	}
 }
+
+// TestDeepAttachmentSavesInLinearSpace: a json attachment nested thousands
+// of levels deep (a hostile plugin) must not make every state save cost
+// O(depth²) (indentation did: ~370 ms and megabytes per save at depth 5000).
+func TestDeepAttachmentSavesInLinearSpace(t *testing.T) {
+	db := NewMemory(time.Now)
+	if _, err := db.RegisterJob(Job{ID: "deep", Event: "entry_sign_in"}); err != nil {
+		t.Fatal(err)
+	}
+	const depth = 5000
+	var v any = "x"
+	for i := 0; i < depth; i++ {
+		v = []any{v}
+	}
+	if _, err := db.UpdateJob("deep", JobUpdate{Attachments: []map[string]any{{"type": "json", "label": "deep", "value": v}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.mu.Lock()
+	data, _, err := db.snapshotLocked()
+	db.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 4*depth+4096 {
+		t.Fatalf("state is %d bytes for a %d-deep value: not linear in depth", len(data), depth)
+	}
+}

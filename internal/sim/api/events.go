@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
 )
@@ -158,7 +159,7 @@ func (e Event) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 			b.WriteString(cs.Gray(" by " + e.Source))
 		}
 	case KindNotification:
-		fmt.Fprintf(&b, "notification for install %s: %s", e.InstallID, string(e.Body))
+		fmt.Fprintf(&b, "notification for install %s: %s", e.InstallID, clean(bounded(string(e.Body))))
 	case KindPlugin, KindStopped:
 		b.WriteString(e.Message)
 	default:
@@ -229,10 +230,10 @@ func UpdateSummary(u *JobUpdate, cs *iostreams.ColorScheme) string {
 		parts = append(parts, u.Status)
 	}
 	if u.StatusMessage != "" {
-		parts = append(parts, fmt.Sprintf("%q", u.StatusMessage))
+		parts = append(parts, fmt.Sprintf("%q", bounded(u.StatusMessage)))
 	}
 	if u.FailureReason != "" {
-		parts = append(parts, fmt.Sprintf("(reason: %s)", u.FailureReason))
+		parts = append(parts, fmt.Sprintf("(reason: %s)", clean(bounded(u.FailureReason))))
 	}
 	if n := len(u.Attachments); n > 0 {
 		parts = append(parts, cs.Gray(fmt.Sprintf("+%d attachment(s)", n)))
@@ -291,7 +292,7 @@ func FormatAttachment(a map[string]any, cs *iostreams.ColorScheme, mask bool) st
 	default:
 		val = compactJSON(a["value"]) + cs.Yellow(fmt.Sprintf("  (unknown attachment type %q: Envoy shows text, password, json, link, credential_image)", typ))
 	}
-	return fmt.Sprintf("%s %s: %s", cs.Gray(fmt.Sprintf("%16s", clean(typ))), cs.Bold(clean(label)), clean(val))
+	return fmt.Sprintf("%s %s: %s", cs.Gray(fmt.Sprintf("%16s", clean(bounded(typ)))), cs.Bold(clean(bounded(label))), clean(bounded(val)))
 }
 
 func scalarString(v any) string {
@@ -305,26 +306,45 @@ func scalarString(v any) string {
 	}
 }
 
+// compactJSON is v as one line of JSON, at most about ValueLimit bytes.
 func compactJSON(v any) string {
 	switch x := v.(type) {
 	case json.RawMessage:
-		return string(x)
+		return bounded(string(x))
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Sprint(v)
+		return bounded(fmt.Sprint(v))
 	}
-	return string(b)
+	return bounded(string(b))
+}
+
+// ValueLimit bounds each value the live log prints (an attachment, a
+// storage value, a notification): a plugin can send megabytes, or JSON
+// nested thousands deep, and the log must stay readable and cheap.
+const ValueLimit = 2 << 10
+
+// bounded cuts s after ValueLimit bytes, on a rune boundary, saying how
+// much was left out.
+func bounded(s string) string {
+	if len(s) <= ValueLimit {
+		return s
+	}
+	end := ValueLimit
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + fmt.Sprintf("… (%d more bytes)", len(s)-end)
 }
 
 func formatOp(op StorageOp, cs *iostreams.ColorScheme) string {
-	res := string(op.Result)
+	res := clean(bounded(string(op.Result)))
 	if op.Null {
 		res = cs.Yellow("null")
 	}
 	switch op.Action {
 	case ActionSet:
-		return fmt.Sprintf("set %s = %s", clean(op.Key), string(op.Value))
+		return fmt.Sprintf("set %s = %s", clean(bounded(op.Key)), clean(bounded(string(op.Value))))
 	case ActionList:
 		return fmt.Sprintf("list page %d → %s", op.Page, res)
 	case ActionGet, ActionUnset, ActionSetUnique, ActionSetUniqueNum:
@@ -332,7 +352,7 @@ func formatOp(op StorageOp, cs *iostreams.ColorScheme) string {
 			// Show only the value for one item.
 			var it Item
 			if json.Unmarshal(op.Result, &it) == nil {
-				res = string(it.Value)
+				res = clean(bounded(string(it.Value)))
 			}
 		}
 		if op.Null {
@@ -342,7 +362,7 @@ func formatOp(op StorageOp, cs *iostreams.ColorScheme) string {
 				res += " (was not set)"
 			}
 		}
-		return fmt.Sprintf("%s %s → %s", op.Action, clean(op.Key), res)
+		return fmt.Sprintf("%s %s → %s", op.Action, clean(bounded(op.Key)), res)
 	}
-	return fmt.Sprintf("%s %s → %s", op.Action, op.Key, res)
+	return fmt.Sprintf("%s %s → %s", clean(bounded(op.Action)), clean(bounded(op.Key)), res)
 }

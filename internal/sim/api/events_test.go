@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
 )
@@ -103,5 +104,31 @@ func TestEventText(t *testing.T) {
 				t.Errorf("colour with colour off:\n%q", got)
 			}
 		})
+	}
+}
+
+// A plugin's megabyte or deeply nested values print bounded in the live log.
+func TestEventValuesBounded(t *testing.T) {
+	var deep any
+	if err := json.Unmarshal([]byte(strings.Repeat("[", 5000)+strings.Repeat("]", 5000)), &deep); err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("é", 1<<19)
+	e := Event{Kind: KindJobUpdate, JobID: "j", Update: &JobUpdate{StatusMessage: huge, FailureReason: huge, Attachments: []map[string]any{
+		{"type": "json", "label": "deep", "value": deep},
+		{"type": "text", "label": huge, "value": huge},
+		{"type": "weird", "label": "x", "value": map[string]any{"k": huge}},
+	}}}
+	text := renderText(t, e)
+	if len(text) > 16*ValueLimit || !strings.Contains(text, "more bytes)") || !utf8.ValidString(text) {
+		t.Fatalf("job update renders %d bytes:\n%.500s", len(text), text)
+	}
+	n := Event{Kind: KindNotification, InstallID: "i", Body: json.RawMessage(`"` + huge + `"`)}
+	if text := renderText(t, n); len(text) > 2*ValueLimit {
+		t.Fatalf("notification renders %d bytes", len(text))
+	}
+	s := Event{Kind: KindStorage, InstallID: "i", Storage: []StorageOp{{Action: ActionSet, Key: huge, Value: json.RawMessage(`"` + huge + `"`)}, {Action: ActionList, Result: json.RawMessage(`"` + huge + `"`)}}}
+	if text := renderText(t, s); len(text) > 8*ValueLimit {
+		t.Fatalf("storage renders %d bytes", len(text))
 	}
 }

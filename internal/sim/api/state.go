@@ -290,7 +290,10 @@ func (db *DB) snapshotLocked() ([]byte, uint64, error) {
 			delete(db.st.Tokens, k)
 		}
 	}
-	data, err := json.MarshalIndent(db.st, "", "  ")
+	// Compact, not indented: indentation costs O(depth²) bytes, and a
+	// plugin's json attachment may nest thousands of levels deep
+	// (`envoy-plugin jobs --json` pretty-prints for people).
+	data, err := json.Marshal(db.st)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -616,6 +619,37 @@ func (db *DB) SetJobStatus(id, status string) (Job, error) {
 			}
 		}
 		j.Status = status
+		j.UpdatedAt = db.stamp()
+		out = copyJob(j)
+		return nil
+	})
+	return out, err
+}
+
+// FailJob marks a job failed with reason, unless a status was already
+// set through the API or recorded from the worker's HTTP answer (it is
+// then no longer "queued"): send-event uses it for the jobs it registered
+// but never delivered, when it is interrupted.
+func (db *DB) FailJob(id, reason string) (Job, error) {
+	var out Job
+	err := db.update(func(st *State) error {
+		j := st.Jobs[id]
+		if j == nil {
+			return &NotFoundError{Msg: fmt.Sprintf("unknown job %q", id)}
+		}
+		if j.Status != "queued" {
+			out = copyJob(j)
+			return nil
+		}
+		for _, u := range j.History {
+			if u.Status != "" {
+				out = copyJob(j)
+				return nil
+			}
+		}
+		j.Status = "failed"
+		j.FailureReason = reason
+		j.StatusMessage = reason
 		j.UpdatedAt = db.stamp()
 		out = copyJob(j)
 		return nil

@@ -120,10 +120,16 @@ type LoadSummary struct {
 	DurationMS  float64          `json:"duration_ms"`
 	Throughput  float64          `json:"throughput_per_s"`
 	LatencyMS   Latencies        `json:"latency_ms"`
-	Expected    Kind             `json:"expected,omitempty"`
-	Mismatched  int              `json:"mismatched"`
-	OK          bool             `json:"ok"`
-	Interrupted bool             `json:"interrupted,omitempty"`
+	// Answered is how many deliveries got an HTTP status: only those count
+	// in LatencyMS (a body that timed out after its status counts with its
+	// time up to the timeout); NoAnswer (timeouts, resets, refusals before
+	// any status) are left out of the percentiles.
+	Answered    int  `json:"answered"`
+	NoAnswer    int  `json:"no_answer"`
+	Expected    Kind `json:"expected,omitempty"`
+	Mismatched  int  `json:"mismatched"`
+	OK          bool `json:"ok"`
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Hint is set when the run was cut short or everything failed alike.
 	Hint string `json:"hint,omitempty"`
 	// Jobs are the final job statuses, when the API simulator of
@@ -131,8 +137,14 @@ type LoadSummary struct {
 	// answers, and Expected is checked against the final statuses.
 	Jobs *LoadJobs `json:"jobs,omitempty"`
 
-	Duration time.Duration `json:"-"`
-	answers  []loadAnswer
+	// Undelivered counts the jobs registered with the simulator whose
+	// delivery got no answer because the run was interrupted (see
+	// RecordInterrupted).
+	Undelivered int `json:"undelivered,omitempty"`
+
+	Duration    time.Duration `json:"-"`
+	answers     []loadAnswer
+	undelivered []string
 }
 
 // LoadJobs are the jobs of a load run as the simulator saw them at the end.
@@ -164,6 +176,9 @@ type workerStats struct {
 	diags     map[string]int
 	mismatch  int
 	answers   []loadAnswer
+	// undelivered are the jobs registered (Before) whose delivery was
+	// cut short by the interrupt.
+	undelivered []string
 }
 
 // RunLoad sends o.Count deliveries with o.Concurrency workers. A generation
@@ -235,15 +250,26 @@ func RunLoad(ctx context.Context, o LoadOptions) (LoadSummary, error) {
 				var lat time.Duration
 				if o.Before != nil {
 					if err := o.Before(ctx, d); err != nil {
+						if ctx.Err() != nil {
+							// Interrupted while registering: the job may
+							// exist already; it was never sent.
+							st.undelivered = append(st.undelivered, d.JobID)
+							continue
+						}
 						out = Outcome{Kind: Failed, Unexpected: true, Diagnosis: "before sending: " + err.Error()}
 					}
 				}
 				if out.Kind == "" {
 					t0 := time.Now()
-					resp, err := o.Client.Do(ctx, d.Request())
+					resp, err := o.Client.DoToEnd(ctx, d.Request())
 					if err != nil {
 						if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-							continue // interrupted: not counted
+							// Interrupted: not counted, and its job (if
+							// registered) never got an answer.
+							if o.Before != nil {
+								st.undelivered = append(st.undelivered, d.JobID)
+							}
+							continue
 						}
 						out = ClassifyError(resp, err, d.URL)
 					} else {
@@ -307,6 +333,7 @@ func RunLoad(ctx context.Context, o LoadOptions) (LoadSummary, error) {
 		}
 		sum.Mismatched += st.mismatch
 		sum.answers = append(sum.answers, st.answers...)
+		sum.undelivered = append(sum.undelivered, st.undelivered...)
 	}
 	sum.Sent = sum.Outcomes.Done + sum.Outcomes.Ongoing + sum.Outcomes.Ignored + sum.Outcomes.Failed
 	for k, v := range diags {
@@ -319,6 +346,11 @@ func RunLoad(ctx context.Context, o LoadOptions) (LoadSummary, error) {
 		return sum.Errors[i].Diagnosis < sum.Errors[j].Diagnosis
 	})
 	sum.LatencyMS = latencies(all)
+	sum.Answered = len(all)
+	sum.NoAnswer = sum.Sent - len(all)
+	if sum.NoAnswer < 0 {
+		sum.NoAnswer = 0
+	}
 	sum.DurationMS = float64(sum.Duration.Microseconds()) / 1000
 	if sum.Duration > 0 {
 		sum.Throughput = math.Round(float64(sum.Sent)/sum.Duration.Seconds()*10) / 10
@@ -395,7 +427,15 @@ func (s LoadSummary) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		fmt.Fprintf(&b, "%s  %d× %s\n", indent, e.Count, e.Diagnosis)
 	}
 	l := s.LatencyMS
-	fmt.Fprintf(&b, "  latency  p50 %sms  p90 %sms  p99 %sms  max %sms\n", num(l.P50), num(l.P90), num(l.P99), num(l.Max))
+	switch {
+	case s.Answered == 0 && s.Sent > 0:
+		b.WriteString("  latency  none: no delivery got an answer\n")
+	default:
+		fmt.Fprintf(&b, "  latency  p50 %sms  p90 %sms  p99 %sms  max %sms\n", num(l.P50), num(l.P90), num(l.P99), num(l.Max))
+		if s.NoAnswer > 0 {
+			fmt.Fprintf(&b, "           over the %d deliveries that got an answer; %d without one are left out\n", s.Answered, s.NoAnswer)
+		}
+	}
 	if j := s.Jobs; j != nil {
 		fmt.Fprintf(&b, "  final job statuses (after waiting %s, at most %s):\n", FormatLatency(j.Waited), j.WaitBound)
 		for _, k := range Kinds() {

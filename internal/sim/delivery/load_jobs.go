@@ -2,9 +2,14 @@ package delivery
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
 	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
 )
 
@@ -116,4 +121,107 @@ func FollowJobs(ctx context.Context, store JobStore, s *LoadSummary, wait, poll 
 		s.Mismatched = mismatch
 		s.OK = mismatch == 0 && !s.Interrupted
 	}
+}
+
+// JobFailer is implemented by stores that can mark a job that was never
+// delivered as failed, with a reason shown by `envoy-plugin jobs`.
+type JobFailer interface {
+	FailJob(ctx context.Context, id, reason string) (*simstate.Job, error)
+}
+
+// UndeliveredReason is the failure reason of the jobs a load run
+// registered but never got an answer for, because it was interrupted.
+const UndeliveredReason = "not delivered: send-event was interrupted before the plugin answered"
+
+// RecordInterrupted is what FollowJobs does for a run cut short by Ctrl-C
+// (ctx is the run's context, already cancelled): within bound, it records
+// the HTTP answers received as the jobs' statuses, and marks the jobs
+// registered but never answered as failed (UndeliveredReason) so that none
+// stays "queued" forever. It does not wait for jobs answered 202. It
+// returns the first error of the store, if any.
+//
+// Failed rather than removed: the simulator keeps every job a plugin may
+// have seen (a request cut short may still have reached it), and the
+// reason says why it has no answer.
+func RecordInterrupted(ctx context.Context, store JobStore, s *LoadSummary, bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
+	defer cancel()
+	ss, canSet := store.(StatusSetter)
+	jf, canFail := store.(JobFailer)
+	type task struct {
+		id   string
+		kind Kind // "" for an undelivered job
+	}
+	tasks := make(chan task)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		failed   int
+	)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				var err error
+				marked := false
+				switch {
+				case t.kind != "" && canSet:
+					// The store yields to a status the plugin already set.
+					_, err = ss.SetJobStatus(ctx, t.id, string(t.kind))
+				case t.kind == "" && canFail:
+					var j *simstate.Job
+					j, err = jf.FailJob(ctx, t.id, UndeliveredReason)
+					marked = err == nil && j != nil && j.Status == "failed" && j.FailureReason == UndeliveredReason
+				}
+				var nf *api.NotFoundError
+				if errors.As(err, &nf) || (err != nil && t.kind == "" && strings.Contains(err.Error(), "unknown job")) {
+					err = nil // registration itself was interrupted
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if marked {
+					failed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	send := func(t task) bool {
+		select {
+		case tasks <- t:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	ok := true
+	for _, a := range s.answers {
+		if a.JobID != "" && ok {
+			ok = send(task{id: a.JobID, kind: a.Kind})
+		}
+	}
+	for _, id := range s.undelivered {
+		if id != "" && ok {
+			ok = send(task{id: id})
+		}
+	}
+	close(tasks)
+	wg.Wait()
+	s.Undelivered = failed
+	if failed > 0 {
+		note := fmt.Sprintf("%d jobs registered but never answered are marked failed (%s)", failed, UndeliveredReason)
+		if s.Hint != "" {
+			s.Hint += "; " + note
+		} else {
+			s.Hint = note
+		}
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("recording the jobs' statuses took longer than %s", bound)
+	}
+	return firstErr
 }

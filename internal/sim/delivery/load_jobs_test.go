@@ -179,3 +179,87 @@ func TestHeadline(t *testing.T) {
 		})
 	}
 }
+
+// failerFake is jobsFake that can also fail undelivered jobs.
+type failerFake struct{ *jobsFake }
+
+func (f failerFake) FailJob(_ context.Context, id, reason string) (*simstate.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	j, ok := f.jobs[id]
+	if !ok {
+		return nil, fmt.Errorf("unknown job %q", id)
+	}
+	if j.Status == "queued" {
+		j.Status, j.FailureReason = "failed", reason
+	}
+	c := *j
+	return &c, nil
+}
+
+func (f failerFake) SetJobStatus(ctx context.Context, id, status string) (*simstate.Job, error) {
+	f.mu.Lock()
+	if j, ok := f.jobs[id]; ok {
+		j.Status = status
+	}
+	f.mu.Unlock()
+	return f.jobsFake.SetJobStatus(ctx, id, status)
+}
+
+// An interrupted load run leaves no job "queued": answered ones get their
+// HTTP outcome, the ones cut short are failed with a reason.
+func TestRecordInterruptedLeavesNoQueuedJob(t *testing.T) {
+	var n sync.Mutex
+	count := 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Lock()
+		count++
+		first := count <= 4
+		n.Unlock()
+		if first {
+			w.WriteHeader(200)
+			return
+		}
+		select { // hang until the client gives up
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	st := failerFake{&jobsFake{jobs: map[string]*simstate.Job{}, set: map[string]string{}}}
+	b := testBuilder(7)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sum, err := RunLoad(ctx, LoadOptions{
+		Count: 100, Concurrency: 3, Client: testClient(time.Minute),
+		Next:   func() (Preparer, error) { return b.Generate("entry_sign_in", srv.URL) },
+		Before: func(ctx context.Context, d Delivery) error { return st.RegisterJob(ctx, simstate.Job{ID: d.JobID}) },
+		Progress: func(p LoadProgress) {
+			if p.Done >= 4 {
+				cancel() // Ctrl-C once the quick answers are in
+			}
+		},
+	})
+	if err != nil || !sum.Interrupted || sum.Outcomes.Done != 4 {
+		t.Fatalf("run: %+v %v", sum, err)
+	}
+	if err := RecordInterrupted(ctx, st, &sum, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	done, failed := 0, 0
+	for id, j := range st.jobs {
+		switch {
+		case j.Status == "done":
+			done++
+		case j.Status == "failed" && j.FailureReason == UndeliveredReason:
+			failed++
+		default:
+			t.Errorf("job %s left %q (%q)", id, j.Status, j.FailureReason)
+		}
+	}
+	if done != 4 || failed == 0 || sum.Undelivered != failed || !strings.Contains(sum.Hint, "marked failed") {
+		t.Fatalf("done %d failed %d; summary %+v", done, failed, sum)
+	}
+}

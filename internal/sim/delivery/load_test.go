@@ -16,6 +16,7 @@ import (
 
 	"github.com/envoy-plugin/envoy-plugin/internal/creds"
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/delivery/deliverytest"
 	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
 )
 
@@ -256,4 +257,31 @@ func TestWaitJob(t *testing.T) {
 			t.Fatalf("%+v", rep)
 		}
 	})
+}
+
+// Deliveries without an answer are left out of the latency percentiles,
+// and the summary says so instead of printing "p50 0ms".
+func TestRunLoadLatencyWithoutAnswers(t *testing.T) {
+	hang, err := deliverytest.NewHostile("hang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hang.Close()
+	b := testBuilder(1)
+	sum, err := RunLoad(context.Background(), LoadOptions{Count: 2, Concurrency: 2, Client: testClient(100 * time.Millisecond),
+		Next: func() (Preparer, error) { return b.Build("invite_created", hang.URL) }})
+	if err != nil || sum.Answered != 0 || sum.NoAnswer != 2 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	var buf bytes.Buffer
+	_ = sum.WriteText(&buf, (&iostreams.IOStreams{}).ColorScheme())
+	if !strings.Contains(buf.String(), "latency  none: no delivery got an answer") || strings.Contains(buf.String(), "p50") {
+		t.Fatalf("summary:\n%s", buf.String())
+	}
+	sum.Answered, sum.NoAnswer, sum.LatencyMS = 3, 2, Latencies{P50: 1, P90: 2, P99: 3, Max: 3}
+	buf.Reset()
+	_ = sum.WriteText(&buf, (&iostreams.IOStreams{}).ColorScheme())
+	if !strings.Contains(buf.String(), "over the 3 deliveries that got an answer; 2 without one are left out") {
+		t.Fatalf("summary:\n%s", buf.String())
+	}
 }

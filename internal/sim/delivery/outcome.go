@@ -103,7 +103,10 @@ func oneLine(s string, max int) string {
 // ClassifyResponse reads an HTTP answer as Envoy does: 200/201 done,
 // 202 ongoing, 400 ignored, 412 failed; anything else failed (unexpected).
 func ClassifyResponse(resp *sim.Response) Outcome {
-	msg, _ := bodyMessage(resp.Body)
+	var msg string
+	if !resp.Truncated {
+		msg, _ = bodyMessage(resp.Body)
+	}
 	o := Outcome{Status: resp.Status, Message: msg, Location: resp.Location}
 	code := resp.Status
 	text := http.StatusText(code)
@@ -111,8 +114,11 @@ func ClassifyResponse(resp *sim.Response) Outcome {
 		text = "unknown status"
 	}
 	withMsg := func(s string) string {
-		if msg != "" {
+		switch {
+		case msg != "":
 			return s + ": " + msg
+		case resp.Truncated:
+			return s + ": " + truncatedMessage(len(resp.Body))
 		}
 		return s + " (no message in the body)"
 	}
@@ -146,6 +152,15 @@ func unexpectedStatus(code int, text, msg, location string) (diagnosis, hint str
 		return s
 	}
 	switch {
+	case code < 200:
+		return with(fmt.Sprintf("informational status %d %s: not a final answer", code, text)),
+			"answer 200 (done), 202 (ongoing), 400 (ignored) or 412 (failed)"
+	case code == 204:
+		return with("204 No Content: Envoy reads only 200 and 201 as done"),
+			"answer 200 with a JSON body (e.g. {\"message\":\"…\"}) to mark the job done"
+	case code == 304:
+		return with("304 not modified: not an answer Envoy expects"),
+			"Envoy sends no conditional headers; answer 200 (done), 202 (ongoing), 400 (ignored) or 412 (failed)"
 	case code >= 300 && code < 400:
 		loc := location
 		if loc == "" {
@@ -221,6 +236,8 @@ func ClassifyError(resp *sim.Response, err error, target string) Outcome {
 		o.Status = resp.Status
 		o.Diagnosis = fmt.Sprintf("%s while reading the body (after status %d)", diag, resp.Status)
 		if diag == "timed out" {
+			// Envoy never sees such an answer complete.
+			o.Diagnosis = "the body did not end: " + o.Diagnosis
 			o.Hint = "the plugin sent its status but never finished the body; make the handler end the response"
 		}
 	}
@@ -239,6 +256,8 @@ func diagnoseMore(err error, diag, target string) (string, string) {
 	switch {
 	case strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "malformed MIME header"):
 		return "the answer is not valid HTTP", fmt.Sprintf("is an HTTP server listening on %s? (%s)", host, lastPart(msg))
+	case strings.Contains(msg, "bad Content-Length") || strings.Contains(msg, "invalid Content-Length"):
+		return "invalid Content-Length header in the answer", "the plugin sent a Content-Length that is not a byte count (" + lastPart(msg) + "); let the HTTP framework set it"
 	case strings.Contains(msg, "server response headers exceeded"):
 		return "the response headers are too large", "the plugin sent megabytes of headers; check what it sets on its responses"
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
@@ -251,6 +270,11 @@ func diagnoseMore(err error, diag, target string) (string, string) {
 		return "TLS handshake failed: " + lastPart(msg), "use --insecure for a self-signed certificate, or http:// if the plugin does not serve TLS"
 	}
 	return diag, ""
+}
+
+// truncatedMessage says why a body cut at the read bound shows no message.
+func truncatedMessage(n int) string {
+	return fmt.Sprintf("the body is larger than %s and was not read whole; its message cannot be shown", byteSize(n))
 }
 
 // lastPart is the innermost message of a wrapped net/http error.

@@ -1,16 +1,21 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
 )
 
@@ -28,6 +33,9 @@ func TestClassifyResponse(t *testing.T) {
 	}{
 		{"200 done", 200, `{"ok":true}`, "", Done, false, "", "the job is done (200 OK)", ""},
 		{"201 done", 201, ``, "", Done, false, "", "the job is done (201 Created)", ""},
+		{"204 no content", 204, ``, "", Failed, true, "", "204 No Content: Envoy reads only 200 and 201 as done", "answer 200"},
+		{"304 not modified", 304, ``, "", Failed, true, "", "304 not modified: not an answer Envoy expects", "conditional"},
+		{"101 switching", 101, ``, "", Failed, true, "", "informational status 101 Switching Protocols: not a final answer", "answer 200"},
 		{"202 ongoing", 202, `{"message":"later"}`, "", Ongoing, false, "later", "ongoing", ""},
 		{"400 ignored", 400, `{"message":"nothing changed"}`, "", Ignored, false, "nothing changed", "ignored the event (400): nothing changed", ""},
 		{"412 failed with message", 412, `{"message":"Visitor is on the block list","debugInfo":{}}`, "", Failed, false, "Visitor is on the block list", "failed the job (412): Visitor is on the block list", ""},
@@ -233,4 +241,80 @@ func TestClassifyErrorDiagnoses(t *testing.T) {
 			t.Errorf("%s: %q / %q", msg, o.Diagnosis, o.Hint)
 		}
 	}
+}
+
+// allocBytes is how many bytes f allocates.
+func allocBytes(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A hostile worker's deeply nested JSON body used to cost memory quadratic
+// in its depth (json.Indent writes 2×depth spaces per line): 20 KB of
+// nesting took ~900 MB. The rendering is now bounded and depth-capped.
+func TestPreviewDeepNestingBounded(t *testing.T) {
+	deep := []byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))
+	for _, limit := range []int{PreviewLimit, VerboseLimit} {
+		var text string
+		var cut int
+		n := allocBytes(func() { text, cut = Preview(deep, limit) })
+		if n > 4<<20 {
+			t.Errorf("limit %d: rendering 10 KB of nesting allocated %d bytes", limit, n)
+		}
+		if len(text) > limit || (limit == VerboseLimit && !strings.Contains(text, "[…]")) || strings.Count(text, "\n") > PreviewDepth*2+2 {
+			t.Errorf("limit %d: %d bytes, cut %d:\n%.300s", limit, len(text), cut, text)
+		}
+	}
+	// 1 MiB of nesting, many siblings each as deep as encoding/json allows.
+	var b strings.Builder
+	b.WriteString("[")
+	for b.Len() < 1<<20 {
+		b.WriteString(strings.Repeat("[", 9000) + `"x"` + strings.Repeat("]", 9000) + ",")
+	}
+	b.WriteString("1]")
+	body := []byte(b.String())
+	if !json.Valid(body) {
+		t.Fatal("test body is not JSON")
+	}
+	for _, limit := range []int{PreviewLimit, 0} {
+		var text string
+		var cut int
+		n := allocBytes(func() { text, cut = Preview(body, limit) })
+		if n > 8<<20 || len(text) > VerboseLimit || cut == 0 {
+			t.Errorf("limit %d: 1 MiB of nesting allocated %d bytes, rendered %d, cut %d", limit, n, len(text), cut)
+		}
+	}
+	r := Result{Event: "e", URL: "http://x/", Outcome: ClassifyResponse(&sim.Response{Status: 200, Body: body}), raw: body}
+	cs := (&iostreams.IOStreams{}).ColorScheme()
+	for _, v := range []bool{false, true} {
+		r.Verbose = v
+		var out bytes.Buffer
+		if n := allocBytes(func() { _ = r.WriteText(&out, cs) }); n > 16<<20 || out.Len() > VerboseLimit+4<<10 {
+			t.Errorf("verbose %v: report allocated %d bytes, printed %d", v, n, out.Len())
+		}
+	}
+}
+
+// Below the depth cap the rendering is exactly json.Indent's.
+func FuzzPreviewMatchesIndent(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"c\"]"},[],{}],"d":null, "e" : -1.5e3}`))
+	f.Add([]byte(`"x"`))
+	f.Add([]byte(` [ [ ] , { } , "\\" ] `))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) || !utf8.Valid(body) || bytes.Count(body, []byte("["))+bytes.Count(body, []byte("{")) >= PreviewDepth {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, bytes.TrimSpace(body), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		got, cut := Preview(body, VerboseLimit)
+		if want.Len() <= VerboseLimit && (got != want.String() || cut != 0) {
+			t.Fatalf("Preview = %q, json.Indent = %q", got, want.String())
+		}
+	})
 }

@@ -40,7 +40,10 @@ type SigningReport struct {
 	Baseline Result  `json:"baseline"`
 	Probes   []Probe `json:"probes"`
 	Pass     bool    `json:"pass"`
-	Advice   string  `json:"advice,omitempty"`
+	// Inconclusive: the correctly signed delivery failed unexpectedly, so
+	// the probes prove nothing (Pass is false).
+	Inconclusive bool   `json:"inconclusive,omitempty"`
+	Advice       string `json:"advice,omitempty"`
 }
 
 // probeVariant builds a badly signed request from a correctly signed one.
@@ -77,7 +80,8 @@ func probeVariants() []probeVariant {
 // signature, a hex-encoded signature. Each variant carries its own job id
 // (derived from d's), so that a plugin that de-duplicates jobs cannot hide
 // an accepted forgery. A variant passes when the plugin answers, and not
-// with a 2xx.
+// with a 2xx. The check fails as inconclusive when the correctly signed
+// delivery itself fails unexpectedly (no answer, 5xx, a redirect).
 func CheckSigning(ctx context.Context, c *sim.Client, d Delivery, secret string) SigningReport {
 	rep := SigningReport{Event: d.Event, URL: d.URL, Pass: true}
 	rep.Baseline = Send(ctx, c, d)
@@ -108,6 +112,15 @@ func CheckSigning(ctx context.Context, c *sim.Client, d Delivery, secret string)
 		rep.Probes = append(rep.Probes, p)
 	}
 	switch {
+	case rep.Baseline.Unexpected:
+		// No answer, a 500, a redirect: the probes' rejections say nothing
+		// about signature checking when the genuine request fails too.
+		rep.Pass = false
+		rep.Inconclusive = true
+		rep.Advice = fmt.Sprintf("the correctly signed delivery failed: %s; the probes are inconclusive", rep.Baseline.Diagnosis)
+		if rep.Baseline.Hint != "" {
+			rep.Advice += " (" + rep.Baseline.Hint + ")"
+		}
 	case !rep.Pass && anyVerdict(rep.Probes, Accepted):
 		rep.Advice = "verify X-Envoy-Signature (base64 HMAC-SHA256 of the raw body with ENVOY_CLIENT_SECRET) before doing anything; with Envoy's SDK, read meta or payload in every handler so that its middleware checks it"
 	case !rep.Pass:

@@ -51,7 +51,7 @@ type Result struct {
 // Send delivers d with c and reads the answer as Envoy would.
 func Send(ctx context.Context, c *sim.Client, d Delivery) Result {
 	start := time.Now()
-	resp, err := c.Do(ctx, d.Request())
+	resp, err := c.DoToEnd(ctx, d.Request())
 	r := Result{Event: d.Event, URL: d.URL, JobID: d.JobID}
 	if err != nil {
 		r.Outcome = ClassifyError(resp, err, d.URL)
@@ -75,7 +75,7 @@ func (r *Result) setBody(resp *sim.Response) {
 	r.raw = resp.Body
 	r.Truncated = resp.Truncated
 	if resp.Truncated {
-		r.Notes = append(r.Notes, fmt.Sprintf("the response body was cut at %s (the bound on what is read)", byteSize(len(resp.Body))))
+		r.Notes = append(r.Notes, fmt.Sprintf("body longer than %s: not read whole (only its first %s is kept)", byteSize(len(resp.Body)), byteSize(len(resp.Body))))
 	}
 	if len(bytes.TrimSpace(resp.Body)) == 0 {
 		return
@@ -88,7 +88,7 @@ func (r *Result) setBody(resp *sim.Response) {
 		}
 	}
 	r.Body = strings.ToValidUTF8(string(resp.Body), "\uFFFD")
-	if r.Kind == Ignored || (r.Kind == Failed && !r.Unexpected) {
+	if !resp.Truncated && (r.Kind == Ignored || (r.Kind == Failed && !r.Unexpected)) {
 		r.Notes = append(r.Notes, "the body is not JSON: Envoy shows no message for this job")
 	}
 }
@@ -184,9 +184,9 @@ func (r Result) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		}
 	}
 	if len(bytes.TrimSpace(r.raw)) > 0 {
-		limit := PreviewLimit
+		limit, more := PreviewLimit, "-v shows up to "+byteSize(VerboseLimit)
 		if r.Verbose {
-			limit = 0
+			limit, more = VerboseLimit, "not shown even with -v"
 		}
 		text, cut := Preview(r.raw, limit)
 		b.WriteString("  response body:\n")
@@ -194,7 +194,7 @@ func (r Result) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 			b.WriteString("    " + l + "\n")
 		}
 		if cut > 0 {
-			fmt.Fprintf(&b, "    %s\n", cs.Gray(fmt.Sprintf("… %s more (-v shows all)", byteSize(cut))))
+			fmt.Fprintf(&b, "    %s\n", cs.Gray(fmt.Sprintf("… %s more (%s)", byteSize(cut), more)))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -202,26 +202,182 @@ func (r Result) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 }
 
 // Preview renders a body for people: indented when it is JSON, with
-// control characters made visible otherwise, cut after limit bytes (0 = no
-// limit). cut is how many bytes were left out.
+// control characters made visible otherwise, cut after limit bytes (0 means
+// VerboseLimit: no body is ever rendered whole past that). cut is how many
+// bytes of the rendering were left out. Rendering is linear in the body's
+// size and allocates at most about limit bytes for JSON: containers nested
+// deeper than PreviewDepth print as […] or {…}.
 func Preview(body []byte, limit int) (text string, cut int) {
-	var buf bytes.Buffer
-	if json.Valid(body) && json.Indent(&buf, bytes.TrimSpace(body), "", "  ") == nil {
-		text = buf.String()
-	} else {
-		text = sanitize(string(bytes.TrimRight(body, "\r\n")))
+	if limit <= 0 || limit > VerboseLimit {
+		limit = VerboseLimit
 	}
-	if limit <= 0 || len(text) <= limit {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && json.Valid(trimmed) {
+		w := cappedWriter{max: limit + utf8.UTFMax}
+		indentJSON(&w, trimmed)
+		text = strings.ToValidUTF8(string(w.buf), "\uFFFD")
+		if len(text) <= limit && !w.over() {
+			return text, 0
+		}
+		return cutText(text, limit, w.total+len(text)-len(w.buf))
+	}
+	// Escaping at most quadruples a byte: reading 4×limit bytes is enough.
+	src := bytes.TrimRight(body, "\r\n")
+	rest := 0
+	if len(src) > 4*limit+utf8.UTFMax {
+		rest = len(src) - (4*limit + utf8.UTFMax)
+		src = src[:4*limit+utf8.UTFMax]
+	}
+	text = sanitize(string(src))
+	if len(text) <= limit && rest == 0 {
 		return text, 0
 	}
+	return cutText(text, limit, len(text)+rest)
+}
+
+// cutText cuts text (the first bytes of a rendering total bytes long) at
+// limit, on a rune boundary and preferably at a line end.
+func cutText(text string, limit, total int) (string, int) {
 	end := limit
-	for end > 0 && !utf8.RuneStart(text[end]) {
+	if end > len(text) {
+		end = len(text)
+	}
+	for end > 0 && end < len(text) && !utf8.RuneStart(text[end]) {
 		end--
 	}
 	if nl := strings.LastIndexByte(text[:end], '\n'); nl > end/2 {
 		end = nl
 	}
-	return text[:end], len(text) - end
+	return text[:end], total - end
+}
+
+// VerboseLimit bounds the body rendering even with -v; PreviewDepth is
+// how deep nested JSON containers are shown.
+const (
+	VerboseLimit = 64 << 10
+	PreviewDepth = 64
+)
+
+// cappedWriter keeps the first max bytes written and counts the rest.
+type cappedWriter struct {
+	buf   []byte
+	max   int
+	total int
+}
+
+func (w *cappedWriter) over() bool { return w.total > len(w.buf) }
+
+func (w *cappedWriter) write(p []byte) {
+	w.total += len(p)
+	if room := w.max - len(w.buf); room > 0 {
+		if len(p) > room {
+			p = p[:room]
+		}
+		w.buf = append(w.buf, p...)
+	}
+}
+
+func (w *cappedWriter) byte1(c byte) { w.write([]byte{c}) }
+
+func (w *cappedWriter) newline(depth int) {
+	w.byte1('\n')
+	for i := 0; i < depth; i++ {
+		w.write([]byte("  "))
+	}
+}
+
+// indentJSON writes valid JSON src indented by two spaces per level, as
+// json.Indent does, with containers deeper than PreviewDepth elided. It
+// walks the bytes once; the indentation it writes is bounded by the depth
+// cap, so the work is linear in len(src).
+func indentJSON(w *cappedWriter, src []byte) {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		case '"':
+			j := skipString(src, i)
+			w.write(src[i:j])
+			i = j - 1
+		case '{', '[':
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
+			}
+			next := skipSpace(src, i+1)
+			if next < len(src) && src[next] == closer {
+				w.write([]byte{c, closer})
+				i = next
+				continue
+			}
+			if depth >= PreviewDepth {
+				w.write([]byte{c})
+				w.write([]byte("…"))
+				w.byte1(closer)
+				i = skipContainer(src, i) - 1
+				continue
+			}
+			depth++
+			w.byte1(c)
+			w.newline(depth)
+		case '}', ']':
+			depth--
+			w.newline(depth)
+			w.byte1(c)
+		case ',':
+			w.byte1(',')
+			w.newline(depth)
+		case ':':
+			w.write([]byte(": "))
+		default:
+			j := i
+			for j < len(src) && !strings.ContainsRune(" \t\r\n,:]}", rune(src[j])) {
+				j++
+			}
+			w.write(src[i:j])
+			i = j - 1
+		}
+	}
+}
+
+func skipSpace(src []byte, i int) int {
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at src[i].
+func skipString(src []byte, i int) int {
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(src)
+}
+
+// skipContainer returns the index after the container that starts at src[i].
+func skipContainer(src []byte, i int) int {
+	depth := 0
+	for j := i; j < len(src); j++ {
+		switch src[j] {
+		case '"':
+			j = skipString(src, j) - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(src)
 }
 
 // sanitize makes s safe for a terminal: invalid UTF-8 becomes U+FFFD and

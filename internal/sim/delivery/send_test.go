@@ -53,14 +53,25 @@ func TestSendHostile(t *testing.T) {
 	}{
 		{"hang", Failed, true, "timed out", nil},
 		{"drip", Failed, true, "timed out while reading the body (after status 200)", nil},
-		{"endless", Done, false, "done", func(t *testing.T, r Result, _ *deliverytest.Server) {
+		// A body still streaming at the deadline: Envoy never sees the
+		// answer complete, whatever the status.
+		{"endless", Failed, true, "the body did not end: timed out while reading the body (after status 200)", func(t *testing.T, r Result, _ *deliverytest.Server) {
 			if !r.Truncated || len(r.RawBody()) != 64<<10 {
 				t.Errorf("truncated=%v len=%d", r.Truncated, len(r.RawBody()))
 			}
-			if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "cut at 64.0 KiB") {
+			if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "body longer than 64.0 KiB: not read whole") {
 				t.Errorf("notes %q", r.Notes)
 			}
 		}},
+		// A long body that ends: the status decides; its message is past
+		// the bound.
+		{"big-412", Failed, false, "the plugin failed the job (412): the body is larger than 64.0 KiB and was not read whole; its message cannot be shown", func(t *testing.T, r Result, _ *deliverytest.Server) {
+			if !r.Truncated || strings.Contains(strings.Join(r.Notes, " "), "not JSON") {
+				t.Errorf("truncated=%v notes %q", r.Truncated, r.Notes)
+			}
+		}},
+		{"bad-length", Failed, true, "invalid Content-Length header", nil},
+		{"not-modified", Failed, true, "304 not modified: not an answer Envoy expects", nil},
 		{"invalid-json", Failed, false, "(no message in the body)", func(t *testing.T, r Result, _ *deliverytest.Server) {
 			if _, ok := r.Body.(string); !ok {
 				t.Errorf("body %T, want the raw string", r.Body)
@@ -306,8 +317,30 @@ func TestCheckSigning(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	_ = rep.WriteText(&buf, (&iostreams.IOStreams{}).ColorScheme())
-	if !strings.Contains(buf.String(), "no answer") {
+	if !strings.Contains(buf.String(), "no answer") || !strings.Contains(buf.String(), "the correctly signed delivery failed: connection refused; the probes are inconclusive") {
 		t.Fatalf("text %q", buf.String())
+	}
+}
+
+// When the correctly signed delivery fails (a plugin with the wrong secret
+// answers 500 to everything, or redirects), rejected probes prove nothing:
+// the check fails as inconclusive.
+func TestCheckSigningBaselineFails(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"wrong secret": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			io.WriteString(w, `{"message":"Could not verify meta."}`)
+		},
+		"redirect loop": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Path, http.StatusMovedPermanently)
+		},
+	} {
+		srv := httptest.NewServer(h)
+		rep := CheckSigning(context.Background(), testClient(2*time.Second), mustBuild(t, testBuilder(3), "entry_sign_in", srv.URL), testSecret)
+		srv.Close()
+		if rep.Pass || !rep.Inconclusive || !strings.HasPrefix(rep.Advice, "the correctly signed delivery failed: ") || !strings.Contains(rep.Advice, "the probes are inconclusive") {
+			t.Errorf("%s: pass %v, advice %q", name, rep.Pass, rep.Advice)
+		}
 	}
 }
 
@@ -476,7 +509,7 @@ func TestResultText(t *testing.T) {
 	var buf bytes.Buffer
 	_ = r.WriteText(&buf, cs)
 	text := buf.String()
-	for _, want := range []string{"✗ entry_sign_in: 412 failed (3.0ms)", "expected done, got failed", "more (-v shows all)", "job j1"} {
+	for _, want := range []string{"✗ entry_sign_in: 412 failed (3.0ms)", "expected done, got failed", "more (-v shows up to 64.0 KiB)", "job j1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
@@ -487,7 +520,7 @@ func TestResultText(t *testing.T) {
 	r.Verbose = true
 	buf.Reset()
 	_ = r.WriteText(&buf, cs)
-	if strings.Contains(buf.String(), "more (-v shows all)") || !strings.Contains(buf.String(), strings.Repeat("x", 3000)) {
+	if strings.Contains(buf.String(), "more (") || !strings.Contains(buf.String(), strings.Repeat("x", 3000)) {
 		t.Fatal("-v still cuts the body")
 	}
 }

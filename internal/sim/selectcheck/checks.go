@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -391,6 +394,10 @@ func firstWord(label string) string {
 	if len([]rune(w)) < 2 {
 		return ""
 	}
+	// A prefix is found as well, and keeps messages short.
+	if r := []rune(w); len(r) > 40 {
+		w = string(r[:40])
+	}
 	return w
 }
 
@@ -462,18 +469,51 @@ func (c *fieldRun) routeCall(ctx context.Context, url string, params map[string]
 		return nil, 0, "cannot build the request: " + err.Error()
 	}
 	start := time.Now()
-	resp, err := c.opts.Client.Do(ctx, req)
+	resp, err := c.do(ctx, req)
 	d := time.Since(start)
 	c.rep.latencies = append(c.rep.latencies, d)
 	if err != nil {
 		c.noteOutage(url, at, err)
-		diag, _ := sim.Diagnose(err, url)
-		if diag == "timed out" {
-			diag = "timed out after " + shortDur(c.opts.Client.Timeout()) + " (--timeout)"
-		}
-		return nil, d, diag
+		return nil, d, c.diagnose(err, url, resp != nil)
 	}
 	return resp, d, ""
+}
+
+// do sends one call and reads its whole (bounded) answer. It streams, so
+// that a body that stops coming is diagnosed as the timeout it is; a body
+// past the bound is cut and marked Truncated, as Client.Do does.
+func (c *fieldRun) do(ctx context.Context, req sim.Request) (*sim.Response, error) {
+	var resp *sim.Response
+	start := time.Now()
+	_, err := c.opts.Client.Stream(ctx, req, func(status int, h http.Header, body io.Reader) error {
+		resp = &sim.Response{Status: status, Header: h}
+		if status >= 300 && status < 400 {
+			resp.Location = h.Get("Location")
+		}
+		var buf bytes.Buffer
+		_, err := io.Copy(&buf, body)
+		resp.Body = buf.Bytes()
+		if errors.Is(err, sim.ErrBodyTooLarge) {
+			resp.Truncated, err = true, nil
+		}
+		return err
+	})
+	if resp != nil {
+		resp.Latency = time.Since(start)
+	}
+	return resp, err
+}
+
+// diagnose words a failed call; reading says the status had come.
+func (c *fieldRun) diagnose(err error, url string, reading bool) string {
+	diag, _ := sim.Diagnose(err, url)
+	if diag == "timed out" {
+		diag = "timed out after " + shortDur(c.opts.Client.Timeout()) + " (--timeout)"
+	}
+	if reading && diag != "cancelled" {
+		diag += " while reading the answer"
+	}
+	return diag
 }
 
 // lookedUp is a selected-values answer: options by value digest.
@@ -489,6 +529,11 @@ func parseSelected(body []byte) (lookedUp, error) {
 	if !json.Valid(body) {
 		if len(body) == 0 {
 			return out, fmt.Errorf("the answer is empty")
+		}
+		var v any
+		var se *json.SyntaxError
+		if err := json.Unmarshal(body, &v); errors.As(err, &se) && se.Offset >= int64(len(body)) {
+			return out, fmt.Errorf("invalid JSON: the answer ends early (after %d bytes, in the middle of a value): %s", len(body), cut(string(body), 160))
 		}
 		return out, fmt.Errorf("invalid JSON: %s", cut(string(body), 160))
 	}
@@ -761,19 +806,28 @@ func (c *fieldRun) signingChecks(ctx context.Context, base walkSpec) {
 			continue
 		}
 		start := time.Now()
-		resp, err := c.opts.Client.Do(ctx, p.req)
+		resp, err := c.do(ctx, p.req)
 		d := time.Since(start)
 		c.rep.latencies = append(c.rep.latencies, d)
 		ch := Check{Name: p.name, DurationMs: ms(d)}
 		switch {
 		case err != nil:
 			c.noteOutage(c.t.URL, p.what, err)
-			diag, _ := sim.Diagnose(err, c.t.URL)
-			ch.Status, ch.Message = Warn, fmt.Sprintf("could not tell: %s", diag)
-		case resp.Status >= 200 && resp.Status <= 299 && looksLikeOptions(resp.Body):
+			ch.Status, ch.Message = Warn, fmt.Sprintf("could not tell: %s", c.diagnose(err, c.t.URL, resp != nil))
+		case resp.Status >= 200 && resp.Status <= 299 && listKind(resp.Body) == listWithOptions:
 			ch.Status = Fail
 			ch.Message = fmt.Sprintf("answered HTTP %d with options to %s", resp.Status, p.what)
 			ch.Hint = "verify X-Envoy-Signature before answering (an SDK handler does so when it reads meta or payload; one that never reads them answers anyone)"
+		case resp.Status >= 200 && resp.Status <= 299 && listKind(resp.Body) == listEmpty:
+			// An empty list is no proof either way: the signed call may
+			// answer [] too, for this install.
+			ch.Status = Warn
+			ch.Message = fmt.Sprintf("answered HTTP %d with no options to %s: cannot tell whether the signature was checked", resp.Status, p.what)
+			ch.Hint = "make the options URL answer options for this install (see walk), then run --check-signing again"
+		case resp.Status >= 300 && resp.Status <= 399:
+			ch.Status = Warn
+			ch.Message = fmt.Sprintf("answered a redirect (HTTP %d%s) to %s: cannot tell whether the signature was checked", resp.Status, locationNote(resp.Location), p.what)
+			ch.Hint = "point the manifest at the final URL (Envoy does not follow redirects), then run --check-signing again"
 		default:
 			ch.Status = Pass
 			ch.Message = fmt.Sprintf("refused: HTTP %d %s", resp.Status, cut(string(bytes.TrimSpace(resp.Body)), 80))
@@ -798,25 +852,51 @@ func tamper(body []byte) []byte {
 	return out
 }
 
-func looksLikeOptions(body []byte) bool {
+// What a probe's answer holds.
+const (
+	listNone        = iota // not a list of options
+	listEmpty              // [] or {data: []}
+	listWithOptions        // a non-empty list
+)
+
+// listKind tells options from an empty list in a 2xx answer to a probe:
+// a JSON array, or an object whose data is one.
+func listKind(body []byte) int {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return false
+		return listNone
 	}
+	var list []json.RawMessage
 	switch body[0] {
 	case '[':
-		return json.Valid(body)
+		if json.Unmarshal(body, &list) != nil {
+			return listNone
+		}
 	case '{':
 		var v struct {
 			Data json.RawMessage `json:"data"`
 		}
 		if json.Unmarshal(body, &v) != nil {
-			return false
+			return listNone
 		}
 		d := bytes.TrimSpace(v.Data)
-		return len(d) > 0 && d[0] == '['
+		if len(d) == 0 || d[0] != '[' || json.Unmarshal(d, &list) != nil {
+			return listNone
+		}
+	default:
+		return listNone
 	}
-	return false
+	if len(list) == 0 {
+		return listEmpty
+	}
+	return listWithOptions
+}
+
+func locationNote(loc string) string {
+	if loc == "" {
+		return ""
+	}
+	return " to " + cut(loc, 120)
 }
 
 func (c *fieldRun) latencyCheck() {

@@ -57,10 +57,17 @@ func shapef(format string, a ...any) error { return &shapeError{msg: fmt.Sprintf
 // memory: the outer structure is read token by token and each option is
 // decoded alone, checked, handed to visit and dropped. cursorMode expects
 // {data: [options], cursor}; otherwise an array of options.
-func parsePage(r io.Reader, cursorMode bool, visit func(*option)) (answer, error) {
-	dec := json.NewDecoder(r)
+func parsePage(r io.Reader, cursorMode bool, visit func(*option)) (ans answer, err error) {
+	cr := &countingReader{r: r}
+	defer func() {
+		// A JSON error says where the answer broke off.
+		var te *truncatedError
+		if errors.As(err, &te) {
+			err = te.shape(cr)
+		}
+	}()
+	dec := json.NewDecoder(cr)
 	dec.UseNumber()
-	var ans answer
 	ans.digest = fnvOffset
 	tok, err := dec.Token()
 	if err != nil {
@@ -72,6 +79,10 @@ func parsePage(r io.Reader, cursorMode bool, visit func(*option)) (answer, error
 			if d, ok := tok.(json.Delim); ok && d == '{' {
 				hint = " (is the field's pagination \"cursor\"? without cursor pagination Envoy expects a bare array)"
 			}
+			// A cut answer is diagnosed as such, not by its first byte.
+			if err := skipRest(dec, tok); err != nil {
+				return ans, err
+			}
 			return ans, shapef("expected a JSON array of options, got %s%s", kindOfToken(tok), hint)
 		}
 		if err := readOptions(dec, &ans, visit); err != nil {
@@ -80,6 +91,9 @@ func parsePage(r io.Reader, cursorMode bool, visit func(*option)) (answer, error
 		return ans, expectEOF(dec)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if err := skipRest(dec, tok); err != nil {
+			return ans, err
+		}
 		return ans, shapef("expected an object {data, cursor} (cursor pagination), got %s", kindOfToken(tok))
 	}
 	sawData, sawCursor := false, false
@@ -176,6 +190,30 @@ func classifyCursor(raw json.RawMessage, ans *answer) {
 	}
 }
 
+// skipRest reads past the rest of a value whose first token was tok, so
+// that a cut answer is told from a complete one of the wrong shape.
+func skipRest(dec *json.Decoder, tok json.Token) error {
+	d, ok := tok.(json.Delim)
+	if !ok || (d != '{' && d != '[') {
+		return nil
+	}
+	depth := 1
+	for depth > 0 {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonErr(err)
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
+}
+
 // skipValue reads past one JSON value token by token.
 func skipValue(dec *json.Decoder) error {
 	depth := 0
@@ -215,12 +253,54 @@ func jsonErr(err error) error {
 	switch {
 	case errors.As(err, &se):
 		return shapef("invalid JSON at byte %d: %s", se.Offset, se.Error())
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return shapef("invalid JSON: the answer ends in the middle of a value")
-	case errors.Is(err, io.EOF):
-		return shapef("invalid JSON: the answer is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		// Empty, or cut: parsePage tells which from the bytes read.
+		return &truncatedError{err: err}
 	}
 	return err
+}
+
+// truncatedError is an answer that ended before its JSON value did (or
+// had none): the connection closed, or the plugin cut its output.
+type truncatedError struct{ err error }
+
+func (e *truncatedError) Error() string { return "invalid JSON: the answer ends early" }
+
+func (e *truncatedError) shape(cr *countingReader) error {
+	if !cr.content {
+		return shapef("invalid JSON: the answer is empty")
+	}
+	how := "the answer ends early"
+	if cr.readErr != nil {
+		how = "the connection closed before the end of the answer"
+	}
+	return shapef("invalid JSON: %s (after %d %s, in the middle of a value)", how, cr.n, plural(int(cr.n), "byte", "bytes"))
+}
+
+// countingReader counts the bytes read and notes whether any was not
+// white space.
+type countingReader struct {
+	r       io.Reader
+	n       int64
+	content bool
+	readErr error // the reader's own error other than io.EOF
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if !c.content {
+		for _, b := range p[:n] {
+			if b != ' ' && b != '\t' && b != '\n' && b != '\r' {
+				c.content = true
+				break
+			}
+		}
+	}
+	if err != nil && err != io.EOF {
+		c.readErr = err
+	}
+	return n, err
 }
 
 func kindOfToken(tok json.Token) string {

@@ -85,7 +85,14 @@ func TestParsePage(t *testing.T) {
 		{name: "string", body: `"x"`, err: "got a string"},
 		{name: "trailing data", body: `[] []`, err: "more data after"},
 		{name: "empty body", body: ``, err: "the answer is empty"},
-		{name: "truncated", body: `[{"label":"A",`, err: "ends in the middle"},
+		{name: "truncated", body: `[{"label":"A",`, err: "invalid JSON: the answer ends early (after 14 bytes, in the middle of a value)"},
+		{name: "truncated in a string", body: `[{"label":"A`, err: "the answer ends early (after 12 bytes"},
+		{name: "blank body", body: " \n ", err: "invalid JSON: the answer is empty"},
+		// A cut object is a cut answer, not an object of the wrong shape.
+		{name: "truncated object without cursor pagination", body: `{"message": "oops", `, err: "invalid JSON: the answer ends early (after 20 bytes"},
+		{name: "truncated object with cursor pagination", cursor: true, body: `{"message": "oops", `, err: "invalid JSON: the answer ends early (after 20 bytes"},
+		{name: "truncated array with cursor pagination", cursor: true, body: `[{"a":1}`, err: "invalid JSON: the answer ends early (after 8 bytes"},
+		{name: "truncated cursor data", cursor: true, body: `{"data":[{"label":"A","value":"a"}`, err: "the answer ends early (after 34 bytes"},
 		{name: "syntax", body: `[{label:"A"}]`, err: "invalid JSON at byte"},
 		{name: "cursor string", cursor: true, body: `{"data":[{"label":"A","value":"a"}],"cursor":"abc"}`, options: 1, state: cursorNext, next: "abc"},
 		{name: "cursor first", cursor: true, body: `{"cursor":7,"extra":{"a":[1,{"b":2}]},"data":[]}`, state: cursorNext, next: json.Number("7")},
@@ -120,6 +127,28 @@ func TestParsePage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A connection closed in the middle of the answer (Content-Length not
+// reached) is said so.
+func TestParsePageConnectionClosed(t *testing.T) {
+	r := io.MultiReader(strings.NewReader(`[{"label":"A"`), iotest.ErrReader(io.ErrUnexpectedEOF))
+	_, err := parsePage(r, false, nil)
+	want := "invalid JSON: the connection closed before the end of the answer (after 13 bytes, in the middle of a value)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+func TestParseSelectedTruncated(t *testing.T) {
+	_, err := parseSelected([]byte(`{"label":"A","value":`))
+	if err == nil || !strings.Contains(err.Error(), "the answer ends early (after 21 bytes") {
+		t.Fatalf("%v", err)
+	}
+	_, err = parseSelected([]byte(`{"label":"A" x}`))
+	if err == nil || strings.Contains(err.Error(), "ends early") {
+		t.Fatalf("%v", err)
 	}
 }
 

@@ -128,7 +128,9 @@ func (r *Report) OK() bool { return r.Summary.OK }
 
 // WriteText renders the report for people: per field a header, one line
 // per check (✓ pass, ✗ fail, ! warning, - skipped) with details and hints
-// indented below, the latency, then a summary line.
+// indented below, the latency, then a summary line. Every string that may
+// quote the plugin is escaped here (safeText): no escape sequence of a
+// plugin reaches the terminal.
 func (r *Report) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	var b strings.Builder
 	for i, f := range r.Fields {
@@ -142,14 +144,18 @@ func (r *Report) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		if f.Searchable {
 			desc = append(desc, "searchable")
 		}
-		fmt.Fprintf(&b, "%s  %s  %s\n", cs.Bold(f.Name), cs.Gray(strings.Join(desc, ", ")), f.URL)
+		fmt.Fprintf(&b, "%s  %s  %s\n", cs.Bold(safeText(f.Name, maxLine)), cs.Gray(strings.Join(desc, ", ")), safeText(f.URL, maxLine))
+		checks := make([]Check, len(f.Checks))
+		for i, c := range f.Checks {
+			checks[i] = safeCheck(c)
+		}
 		width := 0
-		for _, c := range f.Checks {
+		for _, c := range checks {
 			if n := len([]rune(c.Name)); n > width {
 				width = n
 			}
 		}
-		for _, c := range f.Checks {
+		for _, c := range checks {
 			icon := cs.SuccessIcon()
 			switch c.Status {
 			case Fail:
@@ -211,12 +217,15 @@ func fmtDur(d time.Duration) string { return fmtMs(ms(d)) }
 // JUnit converts the report: one testsuite per field, one testcase per
 // check; failures carry the message, details and hint; warnings are
 // passing testcases with the warning in system-out (failures with strict).
+// Strings are escaped as in WriteText: a CI log shows them too.
 func (r *Report) JUnit() *output.JUnitSuites {
 	out := &output.JUnitSuites{Name: "envoy-plugin test-select"}
 	for _, f := range r.Fields {
-		s := output.JUnitSuite{Name: "test-select " + f.Name}
+		name := safeText(f.Name, maxLine)
+		s := output.JUnitSuite{Name: "test-select " + name}
 		for _, c := range f.Checks {
-			tc := output.JUnitCase{Name: c.Name, Classname: "test-select." + strings.ReplaceAll(f.Name, " ", ""), Time: c.DurationMs / 1000}
+			c = safeCheck(c)
+			tc := output.JUnitCase{Name: c.Name, Classname: "test-select." + strings.ReplaceAll(name, " ", ""), Time: c.DurationMs / 1000}
 			text := strings.Join(append(append([]string{}, c.Details...), hintLine(c.Hint)...), "\n")
 			switch c.Status {
 			case Fail:

@@ -402,7 +402,14 @@ func (c *fieldRun) answerStop(at string, err error, head string) *stop {
 		return &stop{kind: stopAnswer, msg: fmt.Sprintf("%s: the answer is larger than %s; reading stopped there", at, sizeOf(err)),
 			hint: "paginate: Envoy's dashboard loads each page whole, so keep pages small (tens of options)"}
 	}
-	return c.transportStop(at, err)
+	st := c.transportStop(at, err)
+	if strings.HasSuffix(st.msg, "(--timeout)") {
+		// The status came in time, the body did not.
+		st.msg += " while reading the answer"
+		st.hint = "the plugin sent its status but not the whole answer in time; make the handler end the response, or raise --timeout"
+		st.detail = head
+	}
+	return st
 }
 
 func (c *fieldRun) transportStop(at string, err error) *stop {
@@ -441,7 +448,7 @@ func byteSize(n int64) string {
 func statusNote(status int, h http.Header) string {
 	if status >= 300 && status < 400 {
 		if loc := h.Get("Location"); loc != "" {
-			return " redirect to " + loc + " (Envoy does not follow redirects)"
+			return " redirect to " + cut(loc, 120) + " (Envoy does not follow redirects)"
 		}
 	}
 	return ""

@@ -100,6 +100,32 @@ func hostileHandlers(s *Server, stop <-chan struct{}) map[string]http.HandlerFun
 				}
 			}
 		},
+		// big-412: a 412 whose valid JSON body (1.5 MiB) ends, with its
+		// message after the read bound.
+		"big-412": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusPreconditionFailed)
+			_, _ = io.WriteString(w, `{"pad":"`+strings.Repeat("x", 3<<19)+`","message":"too late to read"}`)
+		},
+		// bad-length: a 200 with Content-Length: -5.
+		"bad-length": func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				panic("no hijacker")
+			}
+			conn, buf, err := hj.Hijack()
+			if err != nil {
+				return
+			}
+			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n{}")
+			_ = buf.Flush()
+			_ = conn.Close()
+		},
+		// not-modified: 304 with no Location.
+		"not-modified": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotModified)
+		},
 		// invalid-json: a 412 whose body claims JSON and is not.
 		"invalid-json": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")

@@ -9,10 +9,12 @@
 package selecttest
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -76,7 +78,36 @@ func Variants() []Variant {
 		{"/search-breaks", "page", "answers 500 to unicode, spaces, %&?= and empty search terms"},
 		{"/search-lost", "page", "ignores page while searching"},
 		{"/search-misses", "page", "answers nothing to every search"},
+		{"/hostile-bytes", "none", "answers raw terminal escapes and invalid UTF-8 in a label (invalid JSON)"},
+		{"/hostile-labels", "none", "labels and values hold escaped terminal escapes, separators and a huge label"},
+		{"/gzip", "none", "answers gzip bytes without being asked to"},
+		{"/truncated", "none", "answers 200 with a cut JSON object"},
+		{"/drip", "none", "answers 200, then one byte every 50ms, never ending"},
+		{"/not-http", "none", "answers garbage that is not HTTP (HTTP/0.9 or another protocol)"},
+		{"/tls-alert", "none", "answers a TLS alert, as a TLS server does to plain HTTP"},
+		{"/unsigned-empty", "page", "answers [] (200) to calls whose signature does not verify"},
+		{"/unsigned-redirect", "page", "answers a redirect to calls whose signature does not verify"},
 	}
+}
+
+// HostileBytes is /hostile-bytes's answer: raw ESC, BEL and an invalid
+// UTF-8 byte that would recolour and retitle a terminal.
+const HostileBytes = "[{\"label\":\"\xff\x1b[31mRED\x1b]0;pwned\x07\",\"value\":\"red\"}]"
+
+// hijack takes the connection over and writes raw bytes to it.
+func hijack(w http.ResponseWriter, raw string) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		writeJSON(w, 500, map[string]any{"message": "cannot hijack"})
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_, _ = buf.WriteString(raw)
+	_ = buf.Flush()
 }
 
 // SelectedVariants are the selected-values paths.
@@ -127,6 +158,21 @@ const HangingPath = "/debug/hanging"
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == HangingPath {
 		writeJSON(w, 200, s.hanging.Load())
+		return
+	}
+	switch r.URL.Path {
+	case "/unsigned-empty", "/unsigned-redirect":
+		params, ok := s.read(httptest.NewRecorder(), r, true)
+		if !ok {
+			if r.URL.Path == "/unsigned-empty" {
+				writeJSON(w, 200, []option{})
+				return
+			}
+			w.Header().Set("Location", "/login")
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		writeJSON(w, 200, pageSlice(fruitOptions(), pageOf(params)))
 		return
 	}
 	params, ok := s.read(w, r, r.URL.Path != "/unsigned-ok")
@@ -251,6 +297,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 200, pageSlice(all, page))
+	case "/hostile-bytes":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, HostileBytes)
+	case "/hostile-labels":
+		writeJSON(w, 200, []option{
+			{Label: "\x1b[31mRED\x1b]0;pwned\x07 one", Value: "\x1b[2J"},
+			{Label: "line\u2028sep \u202eevil", Value: "\x1b[2J"}, // repeats the value
+			{Label: "Huge " + strings.Repeat("x", 100_000), Value: "huge"},
+			{Label: "\x9b31m C1", Value: map[string]any{"\x1b]0;t\x07": 1}}, // breaks the contract
+		})
+	case "/gzip":
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		_ = json.NewEncoder(zw).Encode(all)
+		_ = zw.Close()
+	case "/truncated":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"message": "oops", `)
+	case "/drip":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		for {
+			_, _ = io.WriteString(w, " ")
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	case "/not-http":
+		hijack(w, "SSH-2.0-OpenSSH_9.6\r\n\r\n")
+	case "/tls-alert":
+		hijack(w, "\x15\x03\x01\x00\x02\x02\x46")
 	case "/selected/ok", "/selected/wrong-label", "/selected/crash-unknown", "/selected/null", "/selected/first-only":
 		s.selected(w, r.URL.Path, params["value"], all)
 	default:
