@@ -202,7 +202,7 @@ func (l jobList) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		if j.FailureReason != "" {
 			msg = strings.TrimSpace(msg + " (reason: " + j.FailureReason + ")")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", j.ID, j.Event, statusColor(j.Status, cs), len(j.History), msg)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", j.ID, j.Event, statusColor(j.Status, cs), j.PluginUpdates(), msg)
 	}
 	return tw.Flush()
 }
@@ -250,7 +250,11 @@ func (j jobView) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 			if t, err := time.Parse(time.RFC3339Nano, u.At); err == nil {
 				at = t.Local().Format("15:04:05")
 			}
-			fmt.Fprintf(&b, "  %s  %s\n", cs.Gray(at), api.UpdateSummary(&u, cs))
+			src := ""
+			if u.Source == api.AnswerSource {
+				src = cs.Gray("  (the worker's HTTP answer)")
+			}
+			fmt.Fprintf(&b, "  %s  %s%s\n", cs.Gray(at), api.UpdateSummary(&u, cs), src)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -655,7 +655,7 @@ func (r *sendRun) deliver(ctx context.Context, d delivery.Delivery) delivery.Res
 				wait = defaultOngoingWait
 			}
 		}
-		if err := delivery.RecordAnswer(ctx, r.store, d.JobID, res.Kind); err != nil {
+		if err := delivery.RecordAnswer(ctx, r.store, d.JobID, res.Answer()); err != nil {
 			r.f.Warnf("could not record the answer of job %s with the simulator: %v", d.JobID, err)
 		}
 		if wait > 0 && !r.o.JSON {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,39 @@ func init() {
 	registerScriptCmd("sampleplugin", scriptSamplePlugin)
 	registerScriptCmd("hostile", scriptHostile)
 	registerScriptCmd("jobplugin", scriptJobPlugin)
+	registerScriptCmd("answerplugin", scriptAnswerPlugin)
+}
+
+// answerplugin <code> [VAR]
+//
+// Starts a plugin that answers every delivery directly with HTTP <code>
+// and the body {"message":"not for us","debugInfo":{},"attachments":[a
+// text attachment "why": "because", and a non-object that Envoy skips]},
+// never calling the API. VAR (default ANSWER_URL) is set to its base URL.
+// It stops when the script ends.
+func scriptAnswerPlugin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: answerplugin <code> [VAR]")
+	}
+	code, err := strconv.Atoi(args[0])
+	if err != nil || code < 200 || code > 599 {
+		ts.Fatalf("answerplugin: bad HTTP status %q", args[0])
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, `{"message":"not for us","debugInfo":{},"attachments":[{"type":"text","label":"why","value":"because"},"junk"]}`)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	ts.Defer(func() { _ = srv.Close() })
+	name := "ANSWER_URL"
+	if len(args) == 2 {
+		name = args[1]
+	}
+	ts.Setenv(name, "http://"+l.Addr().String())
 }
 
 // sampleplugin [-manifest file] [VAR]

@@ -26,6 +26,13 @@ type Install = api.Install
 // JobUpdate is one PATCH the plugin made to a job.
 type JobUpdate = api.JobUpdate
 
+// JobAnswer is the worker's HTTP answer to a job's delivery.
+type JobAnswer = api.JobAnswer
+
+// AnswerSource marks a job history entry recorded from the worker's HTTP
+// answer.
+const AnswerSource = api.AnswerSource
+
 // JobRejection is one job update the simulator refused.
 type JobRejection = api.JobRejection
 

@@ -151,6 +151,16 @@ func (s *httpStore) SetJobStatus(ctx context.Context, id, status string) (*Job, 
 	return &j, nil
 }
 
+// RecordJobAnswer records the worker's HTTP answer to job id (see
+// api.DB.RecordAnswer).
+func (s *httpStore) RecordJobAnswer(ctx context.Context, id string, a JobAnswer) (*Job, error) {
+	var j Job
+	if err := s.call(ctx, http.MethodPost, "jobs/"+id+"/status", a, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
 // FailJob marks a job that was never delivered failed with reason (see
 // api.DB.FailJob).
 func (s *httpStore) FailJob(ctx context.Context, id, reason string) (*Job, error) {
@@ -281,6 +291,20 @@ func (s *fileStore) SetJobStatus(ctx context.Context, id, status string) (*Job, 
 	}
 	defer done()
 	j, err := db.SetJobStatus(id, status)
+	if err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// RecordJobAnswer records the worker's HTTP answer to job id.
+func (s *fileStore) RecordJobAnswer(ctx context.Context, id string, a JobAnswer) (*Job, error) {
+	db, done, err := s.writeDB()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	j, err := db.RecordAnswer(id, a)
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,11 @@ func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
 		// FailureReason, with status "failed", marks a job that was
 		// never delivered (see DB.FailJob).
 		FailureReason string `json:"failure_reason"`
+		// Message and Attachments are the worker's answer body's (see
+		// DB.RecordAnswer): a non-string message and non-object
+		// attachments are skipped.
+		Message     any `json:"message"`
+		Attachments any `json:"attachments"`
 	}
 	body, err := readBody(r)
 	if err == nil {
@@ -142,7 +147,9 @@ func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		out, err = s.o.DB.SetJobStatus(r.PathValue("id"), req.Status)
+		a := JobAnswer{Status: req.Status, Attachments: AnswerAttachments(req.Attachments)}
+		a.Message, _ = req.Message.(string)
+		out, err = s.o.DB.RecordAnswer(r.PathValue("id"), a)
 	}
 	if err != nil {
 		writeError(w, statusOf(err), err.Error())
@@ -150,6 +157,14 @@ func (s *Server) adminJobStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	writeData(w, out)
 	msg := fmt.Sprintf("%s (the worker's HTTP answer, recorded by %s)", out.Status, source(r, "send-event"))
+	if n := len(out.History); n > 0 && out.History[n-1].Source == AnswerSource && out.History[n-1].At == out.UpdatedAt {
+		if m := out.History[n-1].StatusMessage; m != "" {
+			msg += fmt.Sprintf(": %q", bounded(m))
+		}
+		if k := len(out.History[n-1].Attachments); k > 0 {
+			msg += fmt.Sprintf(" +%d attachment(s)", k)
+		}
+	}
 	if out.Status != req.Status {
 		msg = fmt.Sprintf("stays %s: the plugin set it through the API before its HTTP answer (%s) was recorded", out.Status, req.Status)
 	}

@@ -40,6 +40,69 @@ type JobUpdate struct {
 	FailureReason string           `json:"failure_reason,omitempty"`
 	Attachments   []map[string]any `json:"attachments"`
 	At            string           `json:"at"`
+	// Source is AnswerSource for an entry recorded from the worker's HTTP
+	// answer (send-event), empty for the plugin's own PATCH.
+	Source string `json:"source,omitempty"`
+}
+
+// AnswerSource marks a job history entry recorded from the worker's HTTP
+// answer rather than from a PATCH through the API.
+const AnswerSource = "answer"
+
+// JobAnswer is the worker's HTTP answer to a job's delivery as Envoy records
+// it: the status it means and, for 202/400/412, the body's message and
+// (400/412) attachments.
+type JobAnswer struct {
+	Status      string           `json:"status"`
+	Message     string           `json:"message,omitempty"`
+	Attachments []map[string]any `json:"attachments,omitempty"`
+}
+
+// AnswerAttachments keeps the attachments of an answer body's
+// "attachments" value that are objects, as the job PATCH requires; other
+// values (and a non-array) are skipped.
+func AnswerAttachments(v any) []map[string]any {
+	var out []map[string]any
+	switch list := v.(type) {
+	case []any:
+		for _, a := range list {
+			if obj, ok := a.(map[string]any); ok && obj != nil {
+				out = append(out, obj)
+			}
+		}
+	case []map[string]any:
+		for _, obj := range list {
+			if obj != nil {
+				out = append(out, obj)
+			}
+		}
+	}
+	return out
+}
+
+// PluginUpdates counts the job's history entries that are the plugin's
+// own updates (not the recorded answer).
+func (j Job) PluginUpdates() int {
+	n := 0
+	for _, u := range j.History {
+		if u.Source != AnswerSource {
+			n++
+		}
+	}
+	return n
+}
+
+// pluginSet reports whether the plugin itself (not a recorded answer) set
+// a status, and a status message, through the API.
+func pluginSet(j *Job) (status, message bool) {
+	for _, u := range j.History {
+		if u.Source == AnswerSource {
+			continue
+		}
+		status = status || u.Status != ""
+		message = message || u.StatusMessage != ""
+	}
+	return status, message
 }
 
 // Job is a job registered by send-event, with the plugin's updates.
@@ -606,20 +669,39 @@ func (db *DB) UpdateJob(id string, u JobUpdate) (Job, error) {
 // it ongoing). A status the plugin already set through the API wins: the
 // answer may be recorded after the plugin's own "done".
 func (db *DB) SetJobStatus(id, status string) (Job, error) {
+	return db.RecordAnswer(id, JobAnswer{Status: status})
+}
+
+// RecordAnswer records the worker's HTTP answer to job id: its status and,
+// when the answer carries a message or attachments, a history entry marked
+// AnswerSource, the job's status message and its attachments. What the
+// plugin set through the API wins: a status it set leaves the job as it
+// is, and a status message it set stays.
+func (db *DB) RecordAnswer(id string, a JobAnswer) (Job, error) {
 	var out Job
 	err := db.update(func(st *State) error {
 		j := st.Jobs[id]
 		if j == nil {
 			return &NotFoundError{Msg: fmt.Sprintf("unknown job %q", id)}
 		}
-		for _, u := range j.History {
-			if u.Status != "" {
-				out = copyJob(j)
-				return nil
-			}
+		setStatus, setMessage := pluginSet(j)
+		if setStatus {
+			out = copyJob(j)
+			return nil
 		}
-		j.Status = status
+		j.Status = a.Status
 		j.UpdatedAt = db.stamp()
+		atts := AnswerAttachments(a.Attachments)
+		if a.Message != "" || len(atts) > 0 {
+			if atts == nil {
+				atts = []map[string]any{}
+			}
+			j.History = append(j.History, JobUpdate{Source: AnswerSource, Status: a.Status, StatusMessage: a.Message, Attachments: atts, At: j.UpdatedAt})
+			if a.Message != "" && !setMessage {
+				j.StatusMessage = a.Message
+			}
+			j.Attachments = append(j.Attachments, atts...)
+		}
 		out = copyJob(j)
 		return nil
 	})
@@ -641,11 +723,9 @@ func (db *DB) FailJob(id, reason string) (Job, error) {
 			out = copyJob(j)
 			return nil
 		}
-		for _, u := range j.History {
-			if u.Status != "" {
-				out = copyJob(j)
-				return nil
-			}
+		if setStatus, _ := pluginSet(j); setStatus {
+			out = copyJob(j)
+			return nil
 		}
 		j.Status = "failed"
 		j.FailureReason = reason

@@ -9,6 +9,7 @@ import (
 
 	"github.com/envoy-plugin/envoy-plugin/internal/creds"
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
+	"github.com/envoy-plugin/envoy-plugin/internal/sim/api"
 	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
 )
 
@@ -26,12 +27,20 @@ type StatusSetter interface {
 	SetJobStatus(ctx context.Context, id, status string) (*simstate.Job, error)
 }
 
-// RecordAnswer sets the job's status to the outcome of the plugin's HTTP
-// answer, unless the plugin already set a status through the API while it
-// handled the request (or the store cannot record it).
-func RecordAnswer(ctx context.Context, store JobStore, id string, answered Kind) error {
+// AnswerRecorder is implemented by stores that record the worker's whole
+// answer: its status, and its body's message and attachments.
+type AnswerRecorder interface {
+	RecordJobAnswer(ctx context.Context, id string, a simstate.JobAnswer) (*simstate.Job, error)
+}
+
+// RecordAnswer records the plugin's HTTP answer a (see Result.Answer) on
+// the job, unless the plugin already set a status through the API while it
+// handled the request (or the store cannot record it). Stores that only
+// set statuses get the status alone.
+func RecordAnswer(ctx context.Context, store JobStore, id string, a simstate.JobAnswer) error {
+	ar, full := store.(AnswerRecorder)
 	ss, ok := store.(StatusSetter)
-	if !ok {
+	if !full && !ok {
 		return nil
 	}
 	j, err := store.Job(ctx, id)
@@ -39,12 +48,36 @@ func RecordAnswer(ctx context.Context, store JobStore, id string, answered Kind)
 		return err
 	}
 	for _, u := range j.History {
-		if u.Status != "" {
+		if u.Status != "" && u.Source != simstate.AnswerSource {
 			return nil
 		}
 	}
-	_, err = ss.SetJobStatus(ctx, id, string(answered))
+	if full {
+		_, err = ar.RecordJobAnswer(ctx, id, a)
+		return err
+	}
+	_, err = ss.SetJobStatus(ctx, id, a.Status)
 	return err
+}
+
+// answerOf is the answer Envoy records for a worker's answer of kind k with
+// body: 202 keeps the body's message, 400 and 412 its message and
+// attachments; 200/201 bodies and unexpected failures record the status
+// alone.
+func answerOf(k Kind, unexpected bool, body []byte) simstate.JobAnswer {
+	a := simstate.JobAnswer{Status: string(k)}
+	if unexpected || (k != Ongoing && k != Ignored && k != Failed) {
+		return a
+	}
+	var obj map[string]any
+	if json.Unmarshal(body, &obj) != nil {
+		return a
+	}
+	a.Message, _ = obj["message"].(string)
+	if k != Ongoing {
+		a.Attachments = api.AnswerAttachments(obj["attachments"])
+	}
+	return a
 }
 
 // JobReport is a job as Envoy's dashboard shows it after the plugin's
@@ -102,12 +135,21 @@ func isFinal(s string) bool { return s == string(Done) || s == string(Ignored) |
 func jobReport(j *simstate.Job, answered Kind) JobReport {
 	rep := JobReport{ID: j.ID, Attachments: []map[string]any{}}
 	status := ""
+	pluginMsg := false
 	for _, u := range j.History {
-		rep.Updates++
+		if u.Source != simstate.AnswerSource {
+			rep.Updates++
+		}
 		if u.Status != "" {
 			status = u.Status
 		}
-		if u.StatusMessage != "" {
+		switch {
+		case u.StatusMessage == "":
+		case u.Source != simstate.AnswerSource:
+			rep.StatusMessage = u.StatusMessage
+			pluginMsg = true
+		case !pluginMsg:
+			// The answer's message shows unless the plugin set its own.
 			rep.StatusMessage = u.StatusMessage
 		}
 		if u.FailureReason != "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
 	"github.com/envoy-plugin/envoy-plugin/internal/sim"
+	"github.com/envoy-plugin/envoy-plugin/internal/simstate"
 )
 
 // PreviewLimit is how much of a response body the text report shows
@@ -106,6 +107,15 @@ func (r *Result) Judge(expect Kind) {
 	} else {
 		r.OK = !r.Unexpected
 	}
+}
+
+// Answer is the answer the simulator records on the job: the status, and
+// the message and attachments of a 202/400/412 body read whole.
+func (r *Result) Answer() simstate.JobAnswer {
+	if r.Truncated {
+		return simstate.JobAnswer{Status: string(r.Kind)}
+	}
+	return answerOf(r.Kind, r.Unexpected, r.raw)
 }
 
 // RawBody is the response body as read.

@@ -428,6 +428,15 @@ func (g *Generator) location(in *sim.Install) (map[string]any, string) {
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
+	// The payload is an API location resource (the SDK's LocationModel),
+	// whose street lines are address-line-1/-2; meta.location (the SDK's
+	// meta type) spells them address-line-one/-two.
+	for from, to := range map[string]string{"address-line-one": "address-line-1", "address-line-two": "address-line-2"} {
+		if v, ok := attrs[from]; ok {
+			attrs[to] = v
+			delete(attrs, from)
+		}
+	}
 	attrs["capacity-limit"] = float64(g.f.IntRange(2, 100) * 5)
 	attrs["updated-at"] = g.now.Format(ISOLayout)
 	return map[string]any{
