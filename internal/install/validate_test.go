@@ -137,16 +137,3 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
-
-func FuzzPrintable(f *testing.F) {
-	f.Add("\x1b[31mred\x07")
-	f.Add("日本\u202e")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := Printable(s)
-		for _, r := range out {
-			if needsEscape(r) {
-				t.Fatalf("Printable(%q) = %q keeps %U", s, out, r)
-			}
-		}
-	})
-}

@@ -3,8 +3,8 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/envoy-plugin/envoy-plugin/internal/termtext"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -179,25 +179,7 @@ func (e Event) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 // clean makes a string the plugin chose safe for one log line on a
 // terminal: control characters (newlines, escape sequences) are shown
 // escaped instead of acting.
-func clean(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\u2028' || r == '\u2029'
-}
+func clean(s string) string { return termtext.Escape(s) }
 
 func orDefault(s, def string) string {
 	if s == "" {

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/envoy-plugin/envoy-plugin/internal/termtext"
 	"io"
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
@@ -390,23 +390,9 @@ func skipContainer(src []byte, i int) int {
 	return len(src)
 }
 
-// sanitize makes s safe for a terminal: invalid UTF-8 becomes U+FFFD and
-// control characters other than newline and tab are escaped.
-func sanitize(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// sanitize makes s safe for a terminal, keeping its lines (a body is
+// pretty-printed over several).
+func sanitize(s string) string { return termtext.EscapeKeepLines(s) }
 
 func byteSize(n int) string {
 	switch {

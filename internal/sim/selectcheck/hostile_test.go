@@ -18,9 +18,9 @@ func TestSafeText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Apple", "Apple"},
 		{"Grüße 👋 日本", "Grüße 👋 日本"},
-		{"\xff\x1b[31mRED\x1b]0;pwned\x07", `\xff\x1b[31mRED\x1b]0;pwned\x07`},
-		{"a\nb\tc\rd", `a\x0ab\x09c\x0dd`},
-		{"\u009b31m", `\x9b31m`},
+		{"\xff\x1b[31mRED\x1b]0;pwned\x07", `\xff\x1b[31mRED\x1b]0;pwned\a`},
+		{"a\nb\tc\rd", `a\nb\tc\rd`},
+		{"\u009b31m", `\u009b31m`},
 		{"line\u2028sep\u2029", `line\u2028sep\u2029`},
 		{"\u202eevil\u200b\ufeff", `\u202eevil\u200b\ufeff`},
 		{"\x7f", `\x7f`},
@@ -69,7 +69,7 @@ func TestHostileAnswersAreEscaped(t *testing.T) {
 	out := text.String()
 	terminalSafe(t, "text", out)
 	for _, want := range []string{
-		`answer: [{"label":"\xff\x1b[31mRED\x1b]0;pwned\x07","value":"red"}]`, // the excerpt, escaped
+		`answer: [{"label":"\xff\x1b[31mRED\x1b]0;pwned\a","value":"red"}]`, // the excerpt, escaped
 		`"\u001b[2J" repeats`, // a value in a duplicate's message, as JSON
 		`\ufffd31m C1`,        // a C1 control, replaced by the JSON encoder
 		`\x1f\x8b`,            // the gzip magic
