@@ -27,15 +27,10 @@ never read from a flag, so that it stays out of shell history.`,
 		Example: `  $ envoy-plugin creds generate
   $ envoy-plugin creds generate --api-url http://127.0.0.1:4848
   $ envoy-plugin creds show`,
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageErrorf("unknown command %q for \"envoy-plugin creds\": use generate or show", args[0])
-			}
-			return nil
-		},
-		RunE: func(c *cobra.Command, args []string) error {
-			return c.Help()
-		},
+		// Like config and storage: the group alone is a usage error that
+		// names its commands (exit 2).
+		Args: subcommandArgs,
+		RunE: func(c *cobra.Command, args []string) error { return nil },
 	}
 	c.AddCommand(newCmdCredsGenerate(f, nil), newCmdCredsShow(f, nil))
 	return c

@@ -4,6 +4,7 @@ package build
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
 // Info is what `envoy-plugin version` prints.
@@ -18,6 +19,14 @@ type Info struct {
 // build information that `go install module@version` records.
 func Resolve(version, commit, date, builtBy string) Info {
 	info := Info{Version: version, Commit: commit, Date: date, BuiltBy: builtBy}
+	// goreleaser injects placeholders when it cannot read the repository
+	// (no tag, no remote): show nothing rather than "none" and year 1.
+	if info.Commit == "none" || info.Commit == "unknown" {
+		info.Commit = ""
+	}
+	if strings.HasPrefix(info.Date, "0001-01-01") || info.Date == "unknown" {
+		info.Date = ""
+	}
 	if info.Version != "" {
 		return info
 	}

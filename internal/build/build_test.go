@@ -24,3 +24,10 @@ func TestResolveFallsBackToBuildInfo(t *testing.T) {
 		t.Fatalf("String() = %q", got)
 	}
 }
+
+func TestResolveHidesReleasePlaceholders(t *testing.T) {
+	i := Resolve("0.0.1-next", "none", "0001-01-01T00:00:00Z", "goreleaser")
+	if got := i.String(); got != "0.0.1-next" {
+		t.Fatalf("String() = %q", got)
+	}
+}
