@@ -519,7 +519,11 @@ func devRun(f *Factory, opts *devOptions) error {
 			ClientIDSource: f.rel(cr.ClientIDSource), ClientSecretSource: f.rel(cr.ClientSecretSource),
 			AdminKey: adminKey, PID: os.Getpid(), Version: f.Build.Version, Log: log.event,
 		}),
+		// A plugin that drips a request (or leaves connections open)
+		// cannot hold the simulator's goroutines forever.
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

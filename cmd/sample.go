@@ -30,7 +30,9 @@ func newCmdSample(f *Factory) *cobra.Command {
 Ctrl-C. It verifies every request's X-Envoy-Signature with ENVOY_CLIENT_SECRET
 (flags > environment > env file) exactly as Envoy's SDK does, and answers its
 workers, options, validation, OAuth2 and popup routes as the sample manifest
-(written by envoy-plugin demo --dir DIR) describes.
+(written by envoy-plugin demo --dir DIR) describes. With ENVOY_BASE_URL set
+(as envoy-plugin dev sets it), it finishes its 202 jobs (invite_created)
+through the plugin API: login, an attachment, then done.
 
 It listens on --listen; by default on 127.0.0.1:$PORT when PORT is set (as
 envoy-plugin dev sets it for the plugin it starts), else on the host and port
@@ -82,7 +84,14 @@ func sampleRun(ctx context.Context, f *Factory, o *sampleOptions) error {
 	if err != nil {
 		return fmt.Errorf("the sample plugin cannot listen on %s: %w (pick another with --listen)", addr, err)
 	}
-	srv := &http.Server{Handler: sample.New(sample.Options{Secret: cr.ClientSecret}), ReadHeaderTimeout: 10 * time.Second}
+	opts := sample.Options{Secret: cr.ClientSecret}
+	if cr.BaseURL != "" {
+		// Under `envoy-plugin dev` (or with ENVOY_BASE_URL set), finish
+		// 202 jobs through the plugin API as an SDK-based plugin does.
+		opts.APIBaseURL, opts.ClientID = cr.BaseURL, cr.ClientID
+		opts.Logf = func(format string, a ...any) { fmt.Fprintf(f.IO.ErrOut, format+"\n", a...) }
+	}
+	srv := &http.Server{Handler: sample.New(opts), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

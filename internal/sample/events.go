@@ -200,10 +200,14 @@ func (p *Plugin) entrySignOut(w http.ResponseWriter, j *workerJob) error {
 }
 
 func (p *Plugin) inviteCreated(w http.ResponseWriter, j *workerJob) error {
+	name := j.attrs["full-name"].(string)
 	writeJSON(w, http.StatusAccepted, map[string]any{
-		"message":   "Preparing a badge for " + j.attrs["full-name"].(string),
+		"message":   "Preparing a badge for " + name,
 		"debugInfo": map[string]any{"invite": j.payload["id"], "job": j.jobID()},
 	})
+	if p.api != nil {
+		go p.finishInvite(j.jobID(), name)
+	}
 	return nil
 }
 

@@ -16,19 +16,31 @@ import (
 type Options struct {
 	// Secret is the client secret requests must be signed with.
 	Secret string
+	// APIBaseURL, ClientID: when set (ENVOY_BASE_URL, e.g. under
+	// `envoy-plugin dev`), the plugin finishes its 202 jobs through the
+	// plugin API as an SDK-based plugin does; without them it only answers.
+	APIBaseURL string
+	ClientID   string
+	// Logf reports background API failures (nil: silent).
+	Logf func(format string, a ...any)
 }
 
 // Plugin is the sample plugin's HTTP handler.
 type Plugin struct {
 	secret string
 	mux    *http.ServeMux
+	api    *apiClient // nil without APIBaseURL
+	logf   func(format string, a ...any)
 }
 
 // New returns the sample plugin. Routes are grouped by concern: events.go
 // (workers), options.go (select options and selected values), setup.go
 // (validation, OAuth2 and popup routes).
 func New(o Options) *Plugin {
-	p := &Plugin{secret: o.Secret, mux: http.NewServeMux()}
+	p := &Plugin{secret: o.Secret, mux: http.NewServeMux(), logf: o.Logf}
+	if o.APIBaseURL != "" && o.ClientID != "" {
+		p.api = newAPIClient(o.APIBaseURL, o.ClientID, o.Secret)
+	}
 	p.registerEvents()
 	p.registerOptions()
 	p.registerSetup()
