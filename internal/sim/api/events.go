@@ -306,10 +306,15 @@ func compactJSON(v any) string {
 // nested thousands deep, and the log must stay readable and cheap.
 const ValueLimit = 2 << 10
 
+// boundedNote is room for bounded's "… (N more bytes)" note.
+const boundedNote = 40
+
 // bounded cuts s after ValueLimit bytes, on a rune boundary, saying how
-// much was left out.
+// much was left out. It is idempotent: a value it already cut (ValueLimit
+// bytes plus its short "… (N more bytes)" note) is left as it is, so the
+// count stays the real one when a caller bounds twice.
 func bounded(s string) string {
-	if len(s) <= ValueLimit {
+	if len(s) <= ValueLimit+boundedNote {
 		return s
 	}
 	end := ValueLimit

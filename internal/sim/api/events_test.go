@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,22 @@ func TestEventValuesBounded(t *testing.T) {
 	s := Event{Kind: KindStorage, InstallID: "i", Storage: []StorageOp{{Action: ActionSet, Key: huge, Value: json.RawMessage(`"` + huge + `"`)}, {Action: ActionList, Result: json.RawMessage(`"` + huge + `"`)}}}
 	if text := renderText(t, s); len(text) > 8*ValueLimit {
 		t.Fatalf("storage renders %d bytes", len(text))
+	}
+}
+
+// TestBoundedCountsOnce: bounding an already bounded value keeps the real
+// count of what was left out.
+func TestBoundedCountsOnce(t *testing.T) {
+	long := strings.Repeat("[", 20000)
+	once := bounded(long)
+	if twice := bounded(once); twice != once {
+		t.Fatalf("bounded twice changed the note:\n%s\n%s", once[len(once)-30:], twice[len(twice)-30:])
+	}
+	if !strings.HasSuffix(once, fmt.Sprintf("(%d more bytes)", 20000-ValueLimit)) {
+		t.Fatalf("note: %q", once[len(once)-30:])
+	}
+	line := FormatAttachment(map[string]any{"type": "json", "label": "deep", "value": json.RawMessage(long)}, (&iostreams.IOStreams{}).ColorScheme(), true)
+	if !strings.Contains(line, fmt.Sprintf("(%d more bytes)", 20000-ValueLimit)) {
+		t.Fatalf("attachment note lost the real count: %q", line[len(line)-40:])
 	}
 }
