@@ -5,11 +5,9 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/envoy-plugin/envoy-plugin/internal/build"
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
@@ -240,12 +238,4 @@ func mutuallyExclusive(msg string, conds ...bool) error {
 		return usageErrorf("%s", msg)
 	}
 	return nil
-}
-
-// flagNames lists the flags set on c, for debugging and tests.
-func flagNames(fs *pflag.FlagSet) []string {
-	var out []string
-	fs.Visit(func(fl *pflag.Flag) { out = append(out, fl.Name) })
-	sort.Strings(out)
-	return out
 }

@@ -730,30 +730,24 @@ func (r *sendRun) send(ctx context.Context, targets []sendTarget) error {
 }
 
 func (r *sendRun) checkSigning(ctx context.Context, targets []sendTarget) error {
-	ok := true
-	for i, t := range targets {
-		d, err := r.build(t, true)
-		if err != nil {
-			return err
-		}
-		r.register(ctx, d)
+	return r.probeEach(ctx, targets, func(d delivery.Delivery) (any, bool) {
 		rep := delivery.CheckSigning(ctx, r.client, d, r.secret)
 		rep.Baseline.Judge(r.expect)
-		if i > 0 && !r.o.JSON {
-			fmt.Fprintln(r.f.IO.Out)
-		}
-		if err := r.printer.Print(rep); err != nil {
-			return err
-		}
-		ok = ok && rep.Pass && (r.expect == "" || rep.Baseline.OK)
-	}
-	if !ok {
-		return SilentError
-	}
-	return nil
+		return rep, rep.Pass && (r.expect == "" || rep.Baseline.OK)
+	})
 }
 
 func (r *sendRun) replay(ctx context.Context, targets []sendTarget) error {
+	return r.probeEach(ctx, targets, func(d delivery.Delivery) (any, bool) {
+		rep := delivery.Replay(ctx, r.client, d)
+		rep.First.Judge(r.expect)
+		return rep, rep.First.OK
+	})
+}
+
+// probeEach builds and registers each target's delivery, runs probe on it
+// and prints its report; any report that is not ok makes the run fail.
+func (r *sendRun) probeEach(ctx context.Context, targets []sendTarget, probe func(d delivery.Delivery) (report any, ok bool)) error {
 	ok := true
 	for i, t := range targets {
 		d, err := r.build(t, true)
@@ -761,15 +755,14 @@ func (r *sendRun) replay(ctx context.Context, targets []sendTarget) error {
 			return err
 		}
 		r.register(ctx, d)
-		rep := delivery.Replay(ctx, r.client, d)
-		rep.First.Judge(r.expect)
+		rep, repOK := probe(d)
 		if i > 0 && !r.o.JSON {
 			fmt.Fprintln(r.f.IO.Out)
 		}
 		if err := r.printer.Print(rep); err != nil {
 			return err
 		}
-		ok = ok && rep.First.OK
+		ok = ok && repOK
 	}
 	if !ok {
 		return SilentError

@@ -206,3 +206,22 @@ func newState(r io.Reader) (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
+
+// awaitCallback opens u (an authorize or popup URL carrying state) as the
+// installer would, says how to skip the flow in a walk from answers, and
+// waits for the browser to come back with the same state. The callback's
+// page then waits for the step's outcome (w.awaiting).
+func (w *walker) awaitCallback(ctx context.Context, cb *callbackServer, state, what, openLabel, u, title, skipWith string) (url.Values, error) {
+	pending := cb.expect(state, what)
+	w.openURL(openLabel, u)
+	if !w.interactive() {
+		fmt.Fprintf(w.o.Log, "  (to skip this flow, give %s in [steps.%q] of the answers file)\n", skipWith, title)
+	}
+	fmt.Fprintf(w.o.Log, "  Waiting for the callback…\n")
+	q, err := cb.wait(ctx, pending, w.o.CallbackTimeout)
+	if err != nil {
+		return nil, err
+	}
+	w.awaiting = pending
+	return q, nil
+}

@@ -84,20 +84,29 @@ func (w *walker) prefill(f *manifest.Field, prev map[string]any) (any, bool) {
 	return nil, false
 }
 
+// showStatic prints an info or link field (what the installer reads in the
+// form) and reports whether f was one: those fields have no answer.
+func (w *walker) showStatic(f *manifest.Field) bool {
+	switch f.Type {
+	case manifest.FieldInfo:
+		if f.Text != "" {
+			fmt.Fprintf(w.o.Log, "  %s\n", f.Text)
+		}
+		return true
+	case manifest.FieldLink:
+		fmt.Fprintf(w.o.Log, "  %s: %s\n", linkLabel(f), f.URL)
+		return true
+	}
+	return false
+}
+
 // formAnswers reads a form step's values from the answers file, checking
 // each against its field's type.
 func (w *walker) formAnswers(ctx context.Context, step *manifest.Step) (map[string]any, error) {
 	out := map[string]any{}
 	for fi := range step.Fields {
 		f := &step.Fields[fi]
-		switch f.Type {
-		case manifest.FieldInfo:
-			if f.Text != "" {
-				fmt.Fprintf(w.o.Log, "  %s\n", f.Text)
-			}
-			continue
-		case manifest.FieldLink:
-			fmt.Fprintf(w.o.Log, "  %s: %s\n", linkLabel(f), f.URL)
+		if w.showStatic(f) {
 			continue
 		}
 		if f.Key == "" {
@@ -252,15 +261,8 @@ func (w *walker) askForm(ctx context.Context, step *manifest.Step, prev map[stri
 	out := map[string]any{}
 	for fi := range step.Fields {
 		f := &step.Fields[fi]
-		switch f.Type {
-		case manifest.FieldInfo:
-			if f.Text != "" {
-				fmt.Fprintf(w.o.Log, "  %s\n", f.Text)
-			}
-			continue
-		case manifest.FieldLink:
-			fmt.Fprintf(w.o.Log, "  %s: %s\n", linkLabel(f), f.URL)
-			if w.o.OpenBrowser != nil && f.URL != "" {
+		if w.showStatic(f) {
+			if f.Type == manifest.FieldLink && w.o.OpenBrowser != nil && f.URL != "" {
 				open, err := w.o.Prompter.Confirm(fmt.Sprintf("Open %q in your browser?", linkLabel(f)), false)
 				if err != nil {
 					return nil, err

@@ -170,17 +170,10 @@ func (w *walker) oauthFlow(ctx context.Context, step *manifest.Step) (map[string
 		return nil, err
 	}
 	fmt.Fprintf(w.o.Log, "  Callback URL (register it with the provider as a redirect URI): %s\n", cb.URL())
-	pending := cb.expect(state, "authorization")
-	w.openURL("Authorize", u)
-	if !w.interactive() {
-		fmt.Fprintf(w.o.Log, "  (to skip this flow, give the token response in [steps.%q] of the answers file)\n", step.Title)
-	}
-	fmt.Fprintf(w.o.Log, "  Waiting for the callback…\n")
-	q, err := cb.wait(ctx, pending, w.o.CallbackTimeout)
+	q, err := w.awaitCallback(ctx, cb, state, "authorization", "Authorize", u, step.Title, "the token response")
 	if err != nil {
 		return nil, err
 	}
-	w.awaiting = pending
 	if e := q.Get("error"); e != "" {
 		msg := fmt.Sprintf("the authorization server answered error=%s", Printable(e))
 		if d := q.Get("error_description"); d != "" {

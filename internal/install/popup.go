@@ -54,17 +54,10 @@ func (w *walker) popupFlow(ctx context.Context, step *manifest.Step) (map[string
 		return nil, err
 	}
 	fmt.Fprintf(w.o.Log, "  Callback URL (the popup redirects here with the same state): %s\n", cb.URL())
-	pending := cb.expect(state, "popup")
-	w.openURL("Open the popup", u)
-	if !w.interactive() {
-		fmt.Fprintf(w.o.Log, "  (to skip this flow, give the callback params in [steps.%q] of the answers file)\n", step.Title)
-	}
-	fmt.Fprintf(w.o.Log, "  Waiting for the callback…\n")
-	q, err := cb.wait(ctx, pending, w.o.CallbackTimeout)
+	q, err := w.awaitCallback(ctx, cb, state, "popup", "Open the popup", u, step.Title, "the callback params")
 	if err != nil {
 		return nil, err
 	}
-	w.awaiting = pending
 	out := map[string]any{}
 	keys := make([]string, 0, len(q))
 	for k := range q {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/envoy-plugin/envoy-plugin/internal/jsonscan"
 	"github.com/envoy-plugin/envoy-plugin/internal/termtext"
 	"io"
 	"net/http"
@@ -307,7 +308,7 @@ func indentJSON(w *cappedWriter, src []byte) {
 		switch c {
 		case ' ', '\t', '\n', '\r':
 		case '"':
-			j := skipString(src, i)
+			j := jsonscan.StringEnd(src, i)
 			w.write(src[i:j])
 			i = j - 1
 		case '{', '[':
@@ -315,7 +316,7 @@ func indentJSON(w *cappedWriter, src []byte) {
 			if c == '[' {
 				closer = ']'
 			}
-			next := skipSpace(src, i+1)
+			next := jsonscan.SkipSpace(src, i+1)
 			if next < len(src) && src[next] == closer {
 				w.write([]byte{c, closer})
 				i = next
@@ -325,7 +326,7 @@ func indentJSON(w *cappedWriter, src []byte) {
 				w.write([]byte{c})
 				w.write([]byte("…"))
 				w.byte1(closer)
-				i = skipContainer(src, i) - 1
+				i = jsonscan.ValueEnd(src, i) - 1
 				continue
 			}
 			depth++
@@ -349,45 +350,6 @@ func indentJSON(w *cappedWriter, src []byte) {
 			i = j - 1
 		}
 	}
-}
-
-func skipSpace(src []byte, i int) int {
-	for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string that starts at src[i].
-func skipString(src []byte, i int) int {
-	for j := i + 1; j < len(src); j++ {
-		switch src[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(src)
-}
-
-// skipContainer returns the index after the container that starts at src[i].
-func skipContainer(src []byte, i int) int {
-	depth := 0
-	for j := i; j < len(src); j++ {
-		switch src[j] {
-		case '"':
-			j = skipString(src, j) - 1
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		}
-	}
-	return len(src)
 }
 
 // sanitize makes s safe for a terminal, keeping its lines (a body is

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/envoy-plugin/envoy-plugin/internal/jsonscan"
 	"io"
 	"math"
 	"strconv"
@@ -437,7 +438,7 @@ func objectFields(raw []byte, fn func(key, val []byte)) {
 	i := 1 // past {
 	n := len(raw)
 	for i < n {
-		i = skipSpace(raw, i)
+		i = jsonscan.SkipSpace(raw, i)
 		if i >= n || raw[i] == '}' {
 			return
 		}
@@ -448,75 +449,23 @@ func objectFields(raw []byte, fn func(key, val []byte)) {
 		if raw[i] != '"' {
 			return
 		}
-		end := stringEnd(raw, i)
+		end := jsonscan.StringEnd(raw, i)
 		key := raw[i+1 : end-1]
 		if bytes.IndexByte(key, '\\') >= 0 {
 			key = []byte(unquote(raw[i:end]))
 		}
-		i = skipSpace(raw, end)
+		i = jsonscan.SkipSpace(raw, end)
 		if i >= n || raw[i] != ':' {
 			return
 		}
-		i = skipSpace(raw, i+1)
-		vEnd := valueEnd(raw, i)
+		i = jsonscan.SkipSpace(raw, i+1)
+		vEnd := jsonscan.ValueEnd(raw, i)
 		if vEnd <= i {
 			return
 		}
 		fn(key, raw[i:vEnd])
 		i = vEnd
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the string starting at b[i] == '"'.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// valueEnd returns the index just past the JSON value starting at b[i].
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = stringEnd(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
 }
 
 // FNV-1a, 64 bit, written out so that digesting allocates nothing.
