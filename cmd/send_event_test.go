@@ -73,14 +73,7 @@ func TestNewCmdSendEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := NewFactory(ios, build.Info{Version: "test"})
-			var got *sendEventOptions
-			c := newCmdSendEvent(f, func(o *sendEventOptions) error { got = o; return nil })
-			c.SetArgs(strings.Fields(tt.args))
-			c.SetOut(io.Discard)
-			c.SetErr(io.Discard)
-			err := c.Execute()
+			got, err := parseOpts(newCmdSendEvent, tt.args)
 			if tt.usage != "" {
 				var ue *UsageError
 				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.usage) {

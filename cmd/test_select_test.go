@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/envoy-plugin/envoy-plugin/internal/build"
 	"github.com/envoy-plugin/envoy-plugin/internal/iostreams"
 	"github.com/envoy-plugin/envoy-plugin/internal/manifest"
@@ -69,15 +67,7 @@ func TestNewCmdTestSelect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _, _ := iostreams.Test()
-			f := NewFactory(ios, build.Info{Version: "v0"})
-			var got *testSelectOptions
-			c := newCmdTestSelect(f, func(o *testSelectOptions) error { got = o; return nil })
-			c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
-			c.SetArgs(strings.Fields(tt.args))
-			c.SetOut(io.Discard)
-			c.SetErr(io.Discard)
-			err := c.Execute()
+			got, err := parseOpts(newCmdTestSelect, tt.args)
 			if tt.usage != "" {
 				var ue *UsageError
 				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.usage) {
